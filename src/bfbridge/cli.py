@@ -1,0 +1,278 @@
+"""The ``bfbridge`` command.
+
+Exit codes: 0 on success, 1 on a user error (one line on stderr; ``--debug`` shows the
+traceback), 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import __version__, config, jars, jvm
+from .errors import BioFormatsError
+
+log = logging.getLogger("bfbridge.cli")
+
+
+# ---------------------------------------------------------------------------- info / ome
+
+
+def _quantity(q) -> list | None:
+    return None if q is None else [q.value, q.unit]
+
+
+def describe(image) -> dict[str, Any]:
+    """A JSON-friendly summary of an open file (what ``bfbridge info --json`` prints)."""
+    series = []
+    for s in image.series:
+        series.append(
+            {
+                "index": s.index,
+                "name": s.name,
+                "shape": list(s.shape),
+                "dims": s.dims,
+                "dtype": s.dtype.name,
+                "levels": [[lvl.shape[3], lvl.shape[4]] for lvl in s.levels],
+                "physical_size": {axis: _quantity(q) for axis, q in s.physical_size.items()},
+                "channel_names": list(s.channel_names),
+                "dimension_order": s.dimension_order,
+                "rgb_samples": s.samples,
+                "modulo": s.modulo,
+            }
+        )
+    return {"path": image.path, "format": image.format, "reader": image.reader, "series": series}
+
+
+def _print_info(summary: dict[str, Any]) -> None:
+    print(f"{summary['path']}")
+    print(f"  format: {summary['format']} ({summary['reader']}), {len(summary['series'])} series")
+    for s in summary["series"]:
+        shape = " × ".join(f"{d}={n}" for d, n in zip(s["dims"], s["shape"], strict=True))
+        print(f"  [{s['index']}] {s['name'] or '(unnamed)'}: {shape} {s['dtype']}")
+        if len(s["levels"]) > 1:
+            print(f"      levels: {', '.join(f'{y}×{x}' for y, x in s['levels'])}")
+        if s["physical_size"]:
+            sizes = ", ".join(f"{a}={v[0]:.6g} {v[1]}" for a, v in s["physical_size"].items() if v)
+            print(f"      pixel size: {sizes}")
+        if any(s["channel_names"]):
+            print(f"      channels: {', '.join(n or '?' for n in s['channel_names'])}")
+
+
+def _open_options(args) -> dict[str, Any]:
+    return {"group_files": not args.no_group_files}
+
+
+def cmd_info(args) -> int:
+    from . import open as open_image
+
+    with open_image(args.path, **_open_options(args)) as image:
+        summary = describe(image)
+    if args.json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        _print_info(summary)
+    return 0
+
+
+def cmd_ome(args) -> int:
+    from . import open as open_image
+
+    with open_image(args.path, **_open_options(args)) as image:
+        print(image.ome_xml)
+    return 0
+
+
+# ---------------------------------------------------------------------------- demo
+
+DEMO_ID = (
+    "bfbridge-demo&sizeX=512&sizeY=384&sizeZ=6&sizeC=2&sizeT=3&pixelType=uint16&resolutions=3"
+    "&physicalSizeX=0.5&physicalSizeY=0.5&physicalSizeZ=2.fake"
+)
+
+
+def cmd_demo(args) -> int:
+    """Open a generated image (Bio-Formats' fake format), read it three ways, summarise."""
+    import numpy as np
+
+    from . import open as open_image
+
+    print(f"Opening a generated image (no data needed): {DEMO_ID}\n")
+    with open_image(DEMO_ID) as image:
+        _print_info(describe(image))
+        series = image.series[0]
+        plane = series[0, 1, 3]
+        print(f"\nOne plane  s[0, 1, 3]         -> {plane.shape} {plane.dtype}, mean {plane.mean():.1f}")
+        stack = series.to_dask()
+        print(f"Lazy dask  s.to_dask()        -> {stack.shape}, {stack.npartitions} chunks of {stack.chunksize}")
+        projection = stack.max(axis=2).compute()
+        print(f"Max over Z (computed by dask) -> {projection.shape}, max {int(projection.max())}")
+        xarr = series.to_xarray()
+        print(f"xarray     s.to_xarray()      -> dims {xarr.dims}, X spacing {float(xarr.X[1] - xarr.X[0])} µm")
+        full = series.to_numpy()
+        assert np.array_equal(full[0, 1, 3], plane)
+        print(f"Full read  s.to_numpy()       -> {full.shape}, {full.nbytes / 1e6:.1f} MB, equals the plane read")
+        converter = _demo_convert(image, args)
+    if converter is not None:
+        print(converter)
+    return 0
+
+
+def _demo_convert(image, args) -> str | None:
+    """Convert the demo image when the converter is available."""
+    try:
+        from .convert import convert
+    except ImportError:
+        return None
+    out_dir = Path(args.output) if args.output else Path(tempfile.mkdtemp(prefix="bfbridge-demo-"))
+    target = out_dir / "demo.ome.zarr"
+    convert(image.path, target, overwrite=True, progress=False)
+    return f"Converted to OME-Zarr         -> {target}"
+
+
+# ---------------------------------------------------------------------------- jars
+
+
+def cmd_jars(args) -> int:
+    settings = config.resolve()
+    action = args.action
+    if action == "fetch":
+        provisioned = jars.provision(settings)
+        for source, outcome in provisioned.attempts:
+            print(f"  {source}: {outcome}")
+        print(f"Bio-Formats jars ready from {provisioned.source}:")
+        for path in provisioned.jars:
+            print(f"  {path}")
+        return 0
+    if action == "lock":
+        lock = jars.lock_maven(settings, Path(args.output), root=args.root)
+        print(f"wrote {args.output}: {len(lock.maven_jars)} Maven jars for {lock.maven_root}, all with sha256")
+        return 0
+    report = jars.status(settings)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"lock file:   {report['lock_file']} (Bio-Formats {report['bioformats']})")
+    print(f"jar cache:   {report['cache_dir']}")
+    print(f"offline:     {report['offline']}")
+    if report["explicit_jars"]:
+        print(f"explicit:    {', '.join(report['explicit_jars'])} (BFBRIDGE_JARS; provisioning skipped)")
+    for source, entries in report["sources"].items():
+        states: dict[str, int] = {}
+        for entry in entries:
+            states[entry["cached"]] = states.get(entry["cached"], 0) + 1
+        summary = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+        print(f"{source + ':':12} {len(entries)} jar(s): {summary}")
+        if args.verbose:
+            for entry in entries:
+                print(f"    {entry['coordinate'] or entry['name']}: {entry['cached']}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- formats / version
+
+
+def cmd_formats(args) -> int:
+    from .reader import supported_formats
+
+    formats = supported_formats()
+    if args.json:
+        print(json.dumps(formats, indent=2))
+    else:
+        for entry in formats:
+            print(f"{entry['format']:45} {entry['reader']:28} {', '.join(entry['suffixes'])}")
+        print(f"\n{len(formats)} readers")
+    return 0
+
+
+def _version_text() -> str:
+    try:
+        info = jvm.jvm_info()
+        return (
+            f"bfbridge {__version__}\nBio-Formats {info['bioformats_version']} (jars from {info['jar_source']})\n"
+            f"Java {info['java_version']} ({info['java_vendor']}, {info['java_home']})"
+        )
+    except BioFormatsError as error:
+        return f"bfbridge {__version__}\nBio-Formats/Java unavailable: {error}"
+
+
+def cmd_version(args) -> int:
+    print(_version_text())
+    return 0
+
+
+# ---------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bfbridge", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="store_true", help="show bfbridge, Bio-Formats and Java versions")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and Java debug logging")
+    parser.add_argument("--max-heap", help="JVM max heap, e.g. 8g (same as BFBRIDGE_MAX_HEAP)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    info = commands.add_parser("info", help="show the format, series, shapes and metadata of a file")
+    info.add_argument("path")
+    info.add_argument("--json", action="store_true", help="machine-readable output")
+    info.add_argument("--no-group-files", action="store_true", help="do not group companion files")
+    info.set_defaults(run=cmd_info)
+
+    ome = commands.add_parser("ome", help="print the OME-XML metadata of a file")
+    ome.add_argument("path")
+    ome.add_argument("--no-group-files", action="store_true", help="do not group companion files")
+    ome.set_defaults(run=cmd_ome)
+
+    demo = commands.add_parser("demo", help="show the main job on a generated image (no data needed)")
+    demo.add_argument("--output", help="folder for the converted demo output (default: a temp folder)")
+    demo.set_defaults(run=cmd_demo)
+
+    jar = commands.add_parser("jars", help="show, fetch or lock the Bio-Formats jars")
+    jar.add_argument("action", nargs="?", choices=("status", "fetch", "lock"), default="status")
+    jar.add_argument("--json", action="store_true", help="status as JSON")
+    jar.add_argument("-v", "--verbose", action="store_true", help="list every jar")
+    jar.add_argument("--output", default="jars.lock", help="lock file to write (lock)")
+    jar.add_argument("--root", help="Maven coordinate to resolve (lock); default from jars.lock")
+    jar.set_defaults(run=cmd_jars)
+
+    formats = commands.add_parser("formats", help="list every Bio-Formats reader and its suffixes")
+    formats.add_argument("--json", action="store_true")
+    formats.set_defaults(run=cmd_formats)
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.max_heap:
+            config.configure(max_heap=args.max_heap)
+        if args.debug:
+            config.configure(log_level="DEBUG")
+        if args.version:
+            return cmd_version(args)
+        if not getattr(args, "run", None):
+            parser.print_help()
+            return 2
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("bfbridge: interrupted", file=sys.stderr)
+        return 130
+    except (BioFormatsError, OSError, ValueError) as error:
+        if args.debug:
+            raise
+        lines = [line.strip(" -") for line in str(error).strip().splitlines() if line.strip()]
+        print(f"bfbridge: error: {'; '.join(lines) or type(error).__name__}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

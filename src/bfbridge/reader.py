@@ -1,0 +1,811 @@
+"""ImageFile and Series: open a file once, then read any series, level or region.
+
+A file is opened by one Bio-Formats reader; more readers of the same file are made
+on demand, up to ``max_workers``, so that threads read in parallel (Bio-Formats
+readers are not thread-safe, and JPype releases the GIL during Java calls). Extra
+readers are cheap: they load the first reader's memo file when the first open was
+slow. Switching series or resolution level is a ``setSeries``/``setResolution`` on a
+reader that stays open.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import jpype
+import numpy as np
+
+from . import config, jvm, metadata, pixels
+from .array import LazyArray, Window, plane_chunks, to_dataarray
+from .errors import FileClosedError, JavaMemoryError, UnsupportedFormatError
+
+# ---------------------------------------------------------------------------- core facts
+
+
+@dataclass(frozen=True)
+class LevelInfo:
+    """Size and preferred tile of one resolution level."""
+
+    size_y: int
+    size_x: int
+    tile_y: int
+    tile_x: int
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """Bio-Formats core metadata of one series, gathered once at open."""
+
+    index: int
+    levels: tuple[LevelInfo, ...]
+    size_z: int
+    size_c: int
+    size_t: int
+    effective_c: int
+    samples: int
+    pixel_type: int
+    little_endian: bool
+    interleaved: bool
+    indexed: bool
+    false_color: bool
+    dimension_order: str
+    image_count: int
+    modulo: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def palette(self) -> bool:
+        """A true palette image: indexed, and the table is not a false-colour hint."""
+        return self.indexed and not self.false_color and self.samples == 1
+
+
+def _series_info(reader, index: int) -> SeriesInfo:
+    reader.setSeries(index)
+    levels = []
+    for level in range(int(reader.getResolutionCount())):
+        reader.setResolution(level)
+        levels.append(
+            LevelInfo(
+                int(reader.getSizeY()), int(reader.getSizeX()),
+                int(reader.getOptimalTileHeight()), int(reader.getOptimalTileWidth()),
+            )
+        )  # fmt: skip
+    reader.setResolution(0)
+    return SeriesInfo(
+        index=index,
+        levels=tuple(levels),
+        size_z=int(reader.getSizeZ()),
+        size_c=int(reader.getSizeC()),
+        size_t=int(reader.getSizeT()),
+        effective_c=int(reader.getEffectiveSizeC()),
+        samples=int(reader.getRGBChannelCount()),
+        pixel_type=int(reader.getPixelType()),
+        little_endian=bool(reader.isLittleEndian()),
+        interleaved=bool(reader.isInterleaved()),
+        indexed=bool(reader.isIndexed()),
+        false_color=bool(reader.isFalseColor()),
+        dimension_order=str(reader.getDimensionOrder()),
+        image_count=int(reader.getImageCount()),
+        modulo=metadata.modulo(reader),
+    )
+
+
+def plane_index(info: SeriesInfo, t: int, c: int, z: int) -> int:
+    """``IFormatReader.getIndex(z, c, t)`` computed in Python from the dimension order."""
+    sizes = {"Z": info.size_z, "C": info.effective_c, "T": info.size_t}
+    position = {"Z": z, "C": c, "T": t}
+    index, stride = 0, 1
+    for axis in info.dimension_order[2:]:
+        index += position[axis] * stride
+        stride *= sizes[axis]
+    return index
+
+
+# ---------------------------------------------------------------------------- reader pool
+
+
+class _Reader:
+    """One Bio-Formats reader with its byte buffers; used by one thread at a time."""
+
+    def __init__(self, java) -> None:
+        self.java = java
+        self.buffers = pixels.ByteBuffers()
+        self._position = (0, 0)
+
+    def select(self, series: int, level: int) -> None:
+        if self._position != (series, level):
+            if self._position[0] != series:
+                self.java.setSeries(series)
+            self.java.setResolution(level)
+            self._position = (series, level)
+
+    def close(self) -> None:
+        self.buffers.clear()
+        with suppress(Exception):  # closing must not raise, e.g. at interpreter exit
+            self.java.close()
+
+
+class ReaderPool:
+    """Readers of one file, lent to one thread at a time and grown up to ``size``."""
+
+    def __init__(self, first: _Reader, create: Callable[[], _Reader], size: int, label: str) -> None:
+        self._idle = [first]
+        self._create = create
+        self._count = 1
+        self.size = size
+        self._label = label
+        self._closed = False
+        self._condition = threading.Condition()
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    @contextmanager
+    def borrow(self) -> Iterator[_Reader]:
+        reader = self._acquire()
+        healthy = True
+        try:
+            yield reader
+        except (JavaMemoryError, MemoryError, jpype.JException):
+            healthy = False  # the reader may hold half-updated state; replace it
+            raise
+        finally:
+            self._release(reader, healthy)
+
+    def _acquire(self) -> _Reader:
+        with self._condition:
+            while True:
+                if self._closed:
+                    raise FileClosedError(f"{self._label} is closed; open it again with bfbridge.open()")
+                if self._idle:
+                    return self._idle.pop()
+                if self._count < self.size:
+                    self._count += 1
+                    break
+                self._condition.wait()
+        try:
+            return self._create()
+        except BaseException:
+            with self._condition:
+                self._count -= 1
+                self._condition.notify()
+            raise
+
+    def _release(self, reader: _Reader, healthy: bool) -> None:
+        with self._condition:
+            keep = healthy and not self._closed
+            if keep:
+                self._idle.append(reader)
+            else:
+                self._count -= 1
+            self._condition.notify()
+        if not keep:
+            reader.close()
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._count -= len(idle)
+            self._condition.notify_all()
+        for reader in idle:
+            reader.close()
+
+
+# ---------------------------------------------------------------------------- opening
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """Everything needed to open a file again, in this process or another."""
+
+    path: str
+    group_files: bool = True
+    memoize: bool | int | None = None
+    fold_rgb: bool = False
+    apply_lut: bool = True
+    max_workers: int | None = None
+    storage_options: tuple = ()
+
+    @property
+    def is_fake(self) -> bool:
+        return self.path.endswith(".fake") or self.path.endswith(".fake.ini")
+
+    def token(self) -> str:
+        """A stable identity for dask task names: the options plus the file's size and mtime."""
+        stamp = ""
+        if not self.is_fake:
+            try:
+                stat = os.stat(self.path)
+                stamp = f"{stat.st_size}-{stat.st_mtime_ns}"
+            except OSError:
+                stamp = "remote"
+        return hashlib.sha1(f"{self!r}{stamp}".encode()).hexdigest()[:16]
+
+
+def _unwrap(reader):
+    """The format-specific reader inside Memoizer / ImageReader wrappers."""
+    wrappers = (jpype.JClass("loci.formats.ReaderWrapper"), jpype.JClass("loci.formats.ImageReader"))
+    while isinstance(reader, wrappers):
+        reader = reader.getReader()
+    return reader
+
+
+@dataclass
+class _Opened:
+    pool: ReaderPool
+    infos: tuple[SeriesInfo, ...]
+    store: Any
+    format: str
+    reader_class: str
+    used_files: tuple[str, ...]
+    settings: config.Settings
+    finalizer: Any = None
+
+
+def _new_java_reader(spec: FileSpec, settings: config.Settings, store) -> Any:
+    image_reader = jpype.JClass("loci.formats.ImageReader")()
+    reader = image_reader
+    threshold = _memo_threshold(spec, settings)
+    if threshold is not None:
+        memo_dir = Path(settings.cache_dir) / "memo"
+        memo_dir.mkdir(parents=True, exist_ok=True)
+        reader = jpype.JClass("loci.formats.Memoizer")(
+            image_reader, threshold, jpype.JClass("java.io.File")(str(memo_dir))
+        )
+    reader.setFlattenedResolutions(False)
+    reader.setGroupFiles(spec.group_files)
+    reader.setMetadataStore(store)
+    return reader
+
+
+def _memo_threshold(spec: FileSpec, settings: config.Settings) -> int | None:
+    """Milliseconds above which setId is memoized, or None when memoization is off."""
+    if spec.memoize is False or spec.is_fake or spec.storage_options or "://" in spec.path:
+        return None
+    if spec.memoize is True or spec.memoize is None:
+        return settings.memoize_ms
+    return int(spec.memoize)
+
+
+def _new_store():
+    return jpype.JClass("loci.formats.MetadataTools").createOMEXMLMetadata()
+
+
+def _open_reader(spec: FileSpec, settings: config.Settings, store=None) -> tuple[_Reader, Any]:
+    """A reader with ``setId`` done; closes it again if ``setId`` fails."""
+    store = store if store is not None else _new_store()
+    java = _new_java_reader(spec, settings, store)
+    try:
+        with jvm.java_errors(spec.path, "opening"):
+            java.setId(spec.path)
+    except BaseException:
+        try:
+            java.close()
+        finally:
+            raise
+    return _Reader(java), store
+
+
+def _check_path(path: str) -> None:
+    if not os.path.exists(path):
+        raise FileNotFoundError(errno.ENOENT, "No such file", path)
+    if os.path.isdir(path):
+        raise UnsupportedFormatError(
+            f"{path} is a directory; Bio-Formats reads files (open the image file inside it)", path=path
+        )
+
+
+# ---------------------------------------------------------------------------- ImageFile
+
+
+class ImageFile:
+    """A file opened through Bio-Formats: its series, metadata and readers.
+
+    Use as a context manager, or call :meth:`close`. After ``close()`` the series and
+    arrays made from this file raise :class:`~bfbridge.FileClosedError` when they need
+    pixels; metadata already read stays available. Pickling an ImageFile (or a
+    Series, or a dask array from one) gives a handle that reopens the file lazily in
+    the process that unpickles it.
+    """
+
+    def __init__(self, spec: FileSpec, *, lazy: bool = False) -> None:
+        self._spec = spec
+        self._lock = threading.Lock()
+        self._opened: _Opened | None = None
+        self._closed = False
+        if not lazy:
+            self._state()
+
+    # ------------------------------------------------------------- lifecycle
+
+    def _state(self) -> _Opened:
+        opened = self._opened
+        if opened is not None:
+            return opened
+        with self._lock:
+            if self._closed:
+                raise FileClosedError(f"{self.path} is closed; open it again with bfbridge.open()")
+            if self._opened is None:
+                self._opened = self._open()
+            return self._opened
+
+    def _open(self) -> _Opened:
+        spec = self._spec
+        if not spec.is_fake:
+            _check_path(spec.path)
+        jvm.ensure_started()
+        settings = config.resolve()
+        first, store = _open_reader(spec, settings)
+        try:
+            with jvm.java_errors(spec.path, "reading the metadata of"):
+                java = first.java
+                infos = tuple(_series_info(java, s) for s in range(int(java.getSeriesCount())))
+                java.setSeries(0)
+                actual = _unwrap(java)
+                used = tuple(str(f) for f in (java.getUsedFiles() or []))
+                fmt = str(java.getFormat())
+        except BaseException:
+            first.close()
+            raise
+        size = spec.max_workers or settings.max_workers
+        pool = ReaderPool(first, lambda: _open_reader(spec, settings, _new_store())[0], size, label=spec.path)
+        opened = _Opened(pool, infos, store, fmt, type(actual).__name__.rsplit(".", 1)[-1], used, settings)
+        opened.finalizer = weakref.finalize(self, pool.close)
+        return opened
+
+    def close(self) -> None:
+        """Release every reader and file handle. Safe to call twice."""
+        with self._lock:
+            self._closed = True
+            opened = self._opened
+        if opened is not None:
+            opened.finalizer()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> ImageFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else ("open" if self._opened else "not yet opened")
+        return f"<bfbridge.ImageFile {self.path!r} ({state})>"
+
+    def __reduce__(self):
+        return (_reopen, (self._spec, config.resolve().jvm_part()))
+
+    # ------------------------------------------------------------- public facts
+
+    @property
+    def path(self) -> str:
+        return self._spec.path
+
+    @property
+    def spec(self) -> FileSpec:
+        return self._spec
+
+    @property
+    def format(self) -> str:
+        """Bio-Formats' name for the format, e.g. ``"Zeiss CZI"``."""
+        return self._state().format
+
+    @property
+    def reader(self) -> str:
+        """The Bio-Formats reader class that claimed the file, e.g. ``"ZeissCZIReader"``."""
+        return self._state().reader_class
+
+    @property
+    def used_files(self) -> tuple[str, ...]:
+        """Every file Bio-Formats reads for this image (companions included)."""
+        return self._state().used_files
+
+    @cached_property
+    def series(self) -> tuple[Series, ...]:
+        """The series (images) in the file, each at resolution level 0."""
+        return tuple(Series(self, info.index, 0) for info in self._state().infos)
+
+    @property
+    def series_count(self) -> int:
+        return len(self._state().infos)
+
+    @cached_property
+    def ome_xml(self) -> str:
+        """Bio-Formats' OME-XML for the file."""
+        opened = self._state()
+        with jvm.java_errors(self.path, "serialising the OME-XML of"):
+            return metadata.omexml(opened.store)
+
+    @cached_property
+    def ome(self):
+        """The OME metadata as an ``ome_types.OME`` (parsed once)."""
+        return metadata.parse_ome(self.ome_xml, self.path)
+
+    @cached_property
+    def original_metadata(self) -> dict[str, Any]:
+        """Metadata as the format stores it: ``{"global": {...}, "series": [{...}, ...]}``."""
+        with self._borrow() as reader, jvm.java_errors(self.path, "reading original metadata of"):
+            java = reader.java
+            global_metadata = metadata.hashtable_to_dict(java.getGlobalMetadata())
+            per_series = []
+            for info in self._state().infos:
+                reader.select(info.index, 0)
+                per_series.append(metadata.hashtable_to_dict(java.getSeriesMetadata()))
+        return {"global": global_metadata, "series": per_series}
+
+    def _series_metadata(self, index: int) -> metadata.SeriesMetadata:
+        opened = self._state()
+        info = opened.infos[index]
+        with jvm.java_errors(self.path, "reading the metadata of"):
+            return metadata.series_metadata(opened.store, index, info.size_t, info.effective_c)
+
+    @contextmanager
+    def _borrow(self) -> Iterator[_Reader]:
+        if self._closed:
+            raise FileClosedError(f"{self.path} is closed; open it again with bfbridge.open()")
+        with self._state().pool.borrow() as reader:
+            yield reader
+
+    @property
+    def pool_size(self) -> int:
+        """How many readers may read this file at once."""
+        return self._state().pool.size
+
+    @property
+    def readers_open(self) -> int:
+        """How many Bio-Formats readers are open on this file right now."""
+        return 0 if self._closed or self._opened is None else self._opened.pool.count
+
+
+_registry_lock = threading.Lock()
+_registry: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_recent: list[ImageFile] = []
+_RECENT = 32
+
+
+def _reopen(spec: FileSpec, jvm_settings: dict) -> ImageFile:
+    """Unpickle an ImageFile: one shared, lazily opened instance per spec per process.
+
+    A fresh process (a dask worker) starts its JVM with the parent's JVM settings.
+    """
+    if config.in_force() is None:
+        config.configure(**jvm_settings)
+    with _registry_lock:
+        found = _registry.get(spec)
+        if found is None or found.closed:
+            found = ImageFile(spec, lazy=True)
+            _registry[spec] = found
+        if found in _recent:
+            _recent.remove(found)
+        _recent.append(found)
+        del _recent[:-_RECENT]
+        return found
+
+
+def open_file(
+    path: str | os.PathLike,
+    *,
+    group_files: bool = True,
+    memoize: bool | int | None = None,
+    fold_rgb: bool = False,
+    apply_lut: bool = True,
+    max_workers: int | None = None,
+) -> ImageFile:
+    """Open an image file with Bio-Formats. Use it as a context manager.
+
+    Args:
+        path: a file path, or a Bio-Formats ``.fake`` id (no file needed).
+        group_files: let Bio-Formats group companion files (``setGroupFiles``).
+            Some files only open with ``False``, e.g. a DICOM beside a damaged sibling.
+        memoize: keep Bio-Formats' parsed state in the cache directory so reopening is
+            fast. ``None`` memoizes opens slower than the ``memoize_ms`` setting; an
+            int sets that threshold in ms; ``False`` turns it off.
+        fold_rgb: fold RGB samples into C (``TCZYX``) instead of a trailing S axis.
+        apply_lut: give colour values for true palette images (e.g. GIF). ``False``
+            gives raw indices; the table is ``Series.lookup_table``.
+        max_workers: readers (and threads) per whole-array read; default the
+            ``max_workers`` setting (the CPU count).
+
+    Raises:
+        FileNotFoundError: the path does not exist.
+        UnsupportedFormatError: no Bio-Formats reader claims the file.
+        FormatError: a reader claims the file but cannot parse it.
+    """
+    text = os.fspath(path)
+    if text.startswith("file://"):
+        from urllib.parse import urlparse
+        from urllib.request import url2pathname
+
+        text = url2pathname(urlparse(text).path)
+    spec = FileSpec(
+        path=text,
+        group_files=group_files,
+        memoize=memoize,
+        fold_rgb=fold_rgb,
+        apply_lut=apply_lut,
+        max_workers=max_workers,
+    )
+    if not spec.is_fake:
+        spec = replace(spec, path=os.path.abspath(os.path.expanduser(text)))
+    return ImageFile(spec)
+
+
+# ---------------------------------------------------------------------------- Series
+
+
+class Series(LazyArray):
+    """One image of a file at one resolution level, as a lazy ``TCZYX[S]`` array.
+
+    Index it like numpy (``s[0, :, 5, 100:200, 100:200]``) to read just that part, or
+    call :meth:`to_numpy`, :meth:`to_dask` or :meth:`to_xarray`.
+    """
+
+    def __init__(self, file: ImageFile, index: int, level: int) -> None:
+        self._file = file
+        self.index = index
+        self.level_index = level
+        self._info = file._state().infos[index]
+        if not 0 <= level < len(self._info.levels):
+            raise IndexError(f"series {index} has {len(self._info.levels)} resolution level(s), not {level + 1}")
+        spec = file.spec
+        info = self._info
+        self._palette = info.palette and spec.apply_lut
+        self._layout = pixels.PlaneLayout(
+            pixels.dtype_of(info.pixel_type), info.samples, info.interleaved, info.little_endian
+        )
+        samples = 3 if self._palette else info.samples
+        level_info = info.levels[level]
+        channels = info.effective_c * (samples if spec.fold_rgb else 1)
+        shape = [info.size_t, channels, info.size_z, level_info.size_y, level_info.size_x]
+        if samples > 1 and not spec.fold_rgb:
+            shape.append(samples)
+        self._samples = samples
+        self.shape = tuple(shape)
+        self.dims = "TCZYXS"[: len(shape)]
+        self.dtype = self._lut_dtype() if self._palette else self._layout.dtype
+
+    def _lut_dtype(self) -> np.dtype:
+        return np.dtype(np.uint8) if self._info.pixel_type in (0, 1) else np.dtype(np.uint16)
+
+    # ------------------------------------------------------------- facts
+
+    @property
+    def file(self) -> ImageFile:
+        return self._file
+
+    @cached_property
+    def _meta(self) -> metadata.SeriesMetadata:
+        return self._file._series_metadata(self.index)
+
+    @property
+    def name(self) -> str:
+        return self._meta.name
+
+    @property
+    def resolution_count(self) -> int:
+        return len(self._info.levels)
+
+    def level(self, n: int) -> Series:
+        """Resolution level ``n`` (0 is full resolution); negative counts from the smallest."""
+        if n < 0:
+            n += self.resolution_count
+        return Series(self._file, self.index, n)
+
+    @property
+    def levels(self) -> tuple[Series, ...]:
+        return tuple(self.level(n) for n in range(self.resolution_count))
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return dict(zip(self.dims, self.shape, strict=True))
+
+    @property
+    def samples(self) -> int:
+        """Samples per pixel in the file (3 for RGB)."""
+        return self._info.samples
+
+    @property
+    def is_rgb(self) -> bool:
+        return self._info.samples > 1
+
+    @property
+    def pixel_type(self) -> str:
+        return pixels.PIXEL_TYPE_NAMES[self._info.pixel_type]
+
+    @property
+    def dimension_order(self) -> str:
+        return self._info.dimension_order
+
+    @property
+    def indexed(self) -> bool:
+        return self._info.indexed
+
+    @property
+    def false_color(self) -> bool:
+        return self._info.false_color
+
+    @property
+    def little_endian(self) -> bool:
+        """Byte order in the file (arrays are always native-endian)."""
+        return self._info.little_endian
+
+    @property
+    def tile_size(self) -> tuple[int, int]:
+        """The reader's optimal (height, width) for region reads at this level."""
+        level = self._info.levels[self.level_index]
+        return level.tile_y, level.tile_x
+
+    @property
+    def modulo(self) -> dict[str, dict[str, Any]]:
+        """Modulo axes (e.g. FLIM lifetime bins folded into C), keyed by parent axis."""
+        return self._info.modulo
+
+    @property
+    def physical_size(self) -> dict[str, metadata.Quantity]:
+        """Pixel size by axis (``X``, ``Y``, ``Z``) at this level, with units."""
+        sizes = dict(self._meta.physical_size)
+        scale = self._level_scale()
+        for axis, factor in (("X", scale[1]), ("Y", scale[0])):
+            if axis in sizes and factor != 1:
+                sizes[axis] = metadata.Quantity(sizes[axis].value * factor, sizes[axis].unit)
+        return sizes
+
+    def _level_scale(self) -> tuple[float, float]:
+        full, here = self._info.levels[0], self._info.levels[self.level_index]
+        return full.size_y / here.size_y, full.size_x / here.size_x
+
+    @property
+    def channel_names(self) -> tuple[str | None, ...]:
+        return self._meta.channel_names
+
+    @property
+    def channel_colors(self) -> tuple[int | None, ...]:
+        return self._meta.channel_colors
+
+    @property
+    def original_metadata(self) -> dict[str, Any]:
+        return self._file.original_metadata["series"][self.index]
+
+    @property
+    def lookup_table(self) -> np.ndarray | None:
+        """The colour table of the first plane as (colours, entries), if the file has one."""
+        if not self._info.indexed:
+            return None
+        with self._file._borrow() as reader, jvm.java_errors(self._file.path):
+            reader.select(self.index, self.level_index)
+            reader.java.openBytes(0, reader.buffers.get(self._layout.nbytes(1, 1)), 0, 0, 1, 1)
+            return pixels.lookup_table(reader.java)
+
+    def __repr__(self) -> str:
+        level = f", level {self.level_index}/{self.resolution_count}" if self.resolution_count > 1 else ""
+        shape = f"shape={self.shape} dims={self.dims} dtype={self.dtype}"
+        return f"<bfbridge.Series {self.index} {self.name!r}{level} {shape}>"
+
+    def __reduce__(self):
+        return (_series_from, (self._file, self.index, self.level_index))
+
+    # ------------------------------------------------------------- reading
+
+    @property
+    def chunks(self) -> tuple[int, ...]:
+        step = self._samples if self._file.spec.fold_rgb else 1
+        return plane_chunks(self.shape, self.dtype.itemsize, step, self.tile_size)
+
+    def _dask_name(self) -> str:
+        return f"bfbridge-{self._file.spec.token()}-s{self.index}-l{self.level_index}"
+
+    def to_numpy(self, max_workers: int | None = None) -> np.ndarray:
+        """Read the whole series level, planes in parallel over the reader pool."""
+        if max_workers is None:
+            return self[...]
+        return self._read_window(self._full_window(), max_workers)
+
+    def _full_window(self) -> Window:
+        return Window(
+            tuple(range(self.shape[0])), tuple(range(self.shape[1])), tuple(range(self.shape[2])),
+            (0, self.shape[3]), (0, self.shape[4]),
+        )  # fmt: skip
+
+    def _read_window(self, window: Window, max_workers: int | None = None) -> np.ndarray:
+        height, width = window.y[1] - window.y[0], window.x[1] - window.x[0]
+        out_shape = (len(window.t), len(window.c), len(window.z), height, width, *self.shape[5:])
+        out = np.empty(out_shape, dtype=self.dtype)
+        if out.size == 0:
+            return out
+        jobs = list(self._jobs(window, out))
+        workers = min(len(jobs), max_workers or self._file.pool_size)
+        if workers <= 1:
+            for job in jobs:
+                self._run(job)
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="bfbridge-read") as executor:
+                for _ in executor.map(self._run, jobs):
+                    pass
+        return out
+
+    def _jobs(self, window: Window, out: np.ndarray):
+        """One job per physical plane and strip: (plane, y0, y1, x0, x1, [(channel, sample, view)])."""
+        fold = self._file.spec.fold_rgb
+        step = self._samples if fold else 1
+        groups: dict[tuple[int, int, int], list[tuple[int | None, np.ndarray]]] = {}
+        for ti, t in enumerate(window.t):
+            for ci, c in enumerate(window.c):
+                for zi, z in enumerate(window.z):
+                    physical, sample = divmod(c, step) if fold else (c, None)
+                    groups.setdefault((t, physical, z), []).append((sample, out[ti, ci, zi]))
+        y0, y1 = window.y
+        x0, x1 = window.x
+        row_bytes = self._layout.nbytes(1, 1) * (3 if self._palette else 1)
+        budget = pixels.tile_budget(self._file.pool_size)
+        tile_height = self.tile_size[0]
+        for (t, c, z), targets in groups.items():
+            number = plane_index(self._info, t, c, z)
+            for top, bottom, left, right in pixels.strips(y0, y1, x0, x1, row_bytes, budget, tile_height):
+                views = [(s, v[top - y0 : bottom - y0, left - x0 : right - x0]) for s, v in targets]
+                yield number, top, bottom, left, right, views
+
+    def _run(self, job) -> None:
+        number, top, bottom, left, right, views = job
+        direct = len(views) == 1 and views[0][0] is None and not self._palette
+        with self._file._borrow() as reader, jvm.java_errors(self._file.path):
+            reader.select(self.index, self.level_index)
+            data = pixels.read_region(
+                reader.java, reader.buffers, self._layout, number,
+                left, top, right - left, bottom - top, views[0][1] if direct else None,
+            )  # fmt: skip
+            if self._palette:
+                data = self._colour(reader.java, data)
+        if direct:
+            return
+        for sample, view in views:
+            view[...] = data if sample is None else data[..., sample]
+
+    def _colour(self, java_reader, indices: np.ndarray) -> np.ndarray:
+        table = pixels.lookup_table(java_reader)
+        if table is None:
+            raise UnsupportedFormatError(f"{self._file.path}: indexed series {self.index} has no lookup table")
+        colours = np.ascontiguousarray(table[:3].T)  # (entries, 3)
+        return colours[np.clip(indices, 0, len(colours) - 1)]
+
+    # ------------------------------------------------------------- xarray
+
+    def to_xarray(self, lazy: bool = True):
+        """An ``xarray.DataArray`` with named dims, physical coordinates and OME attrs.
+
+        ``lazy=True`` (default) wraps the dask array; ``lazy=False`` reads into numpy.
+        """
+        return to_dataarray(self, self.to_dask() if lazy else self.to_numpy())
+
+
+def _series_from(file: ImageFile, index: int, level: int) -> Series:
+    return Series(file, index, level)
+
+
+def supported_formats() -> list[dict[str, Any]]:
+    """Every Bio-Formats reader: its class, format name and file suffixes."""
+    jvm.ensure_started()
+    formats = []
+    for java_reader in jpype.JClass("loci.formats.ImageReader")().getReaders():
+        formats.append(
+            {
+                "reader": str(type(java_reader).__name__).rsplit(".", 1)[-1],
+                "format": str(java_reader.getFormat()),
+                "suffixes": sorted({str(s).lower() for s in java_reader.getSuffixes() if str(s)}),
+            }
+        )
+    return formats

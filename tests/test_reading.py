@@ -1,0 +1,358 @@
+"""Reading synthetic images (Bio-Formats .fake ids and tifffile-written OME-TIFFs) exactly."""
+
+from __future__ import annotations
+
+import pickle
+import random
+
+import dask
+import numpy as np
+import ome_types
+import pytest
+import xarray as xr
+
+import bfbridge
+from bfbridge import pixels
+from tests.reference import read_reference
+
+PIXEL_TYPES = ["int8", "uint8", "int16", "uint16", "int32", "uint32", "float", "double", "bit"]
+NUMPY = {"float": "float32", "double": "float64", "bit": "uint8"}
+
+
+def fake(**keys) -> str:
+    return "img&" + "&".join(f"{k}={v}" for k, v in keys.items()) + ".fake"
+
+
+@pytest.mark.parametrize("pixel_type", PIXEL_TYPES)
+def test_every_pixel_type_equals_bioformats(pixel_type):
+    path = fake(sizeX=33, sizeY=17, sizeZ=2, sizeC=2, sizeT=2, pixelType=pixel_type)
+    data = bfbridge.imread(path)
+    assert data.dtype == np.dtype(NUMPY.get(pixel_type, pixel_type))
+    assert data.shape == (2, 2, 2, 17, 33)
+    assert data.flags.c_contiguous and data.flags.writeable and data.dtype.isnative
+    np.testing.assert_array_equal(data, read_reference(path))
+
+
+@pytest.mark.parametrize("interleaved", ["true", "false"])
+def test_rgb_interleaved_and_planar(interleaved):
+    path = fake(sizeX=40, sizeY=30, sizeC=6, rgb=3, sizeT=2, pixelType="uint16", interleaved=interleaved)
+    with bfbridge.open(path) as image:
+        series = image.series[0]
+        assert series.dims == "TCZYXS" and series.shape == (2, 2, 1, 30, 40, 3)
+        assert series.is_rgb and series.samples == 3
+        data = series.to_numpy()
+    np.testing.assert_array_equal(data, read_reference(path))
+
+
+def test_fold_rgb_moves_samples_into_channels():
+    path = fake(sizeX=24, sizeY=12, sizeC=6, rgb=3, interleaved="true")
+    canonical = bfbridge.imread(path)
+    with bfbridge.open(path, fold_rgb=True) as image:
+        series = image.series[0]
+        assert series.dims == "TCZYX" and series.shape == (1, 6, 1, 12, 24)
+        assert series.chunks[1] == 3  # one chunk = one openBytes of all three samples
+        folded = series.to_numpy()
+        np.testing.assert_array_equal(series[0, 4], canonical[0, 1, ..., 1])
+    np.testing.assert_array_equal(folded, np.moveaxis(canonical, -1, 2).reshape(1, 6, 1, 12, 24))
+
+
+@pytest.mark.parametrize("pixel_type", ["uint16", "int32", "float", "double"])
+def test_byte_order_is_native_either_way(pixel_type):
+    little = bfbridge.imread(fake(sizeX=20, sizeY=10, sizeZ=3, pixelType=pixel_type, little="true"))
+    big = bfbridge.imread(fake(sizeX=20, sizeY=10, sizeZ=3, pixelType=pixel_type, little="false"))
+    assert big.dtype.isnative and little.dtype.isnative
+    np.testing.assert_array_equal(little, big)
+    np.testing.assert_array_equal(
+        big, read_reference(fake(sizeX=20, sizeY=10, sizeZ=3, pixelType=pixel_type, little="false"))
+    )
+
+
+def test_several_series_switch_without_reopening():
+    path = fake(sizeX=16, sizeY=8, sizeZ=2, series=4)
+    with bfbridge.open(path) as image:
+        assert len(image.series) == 4
+        for series in image.series:
+            np.testing.assert_array_equal(series.to_numpy(), read_reference(path, series.index))
+        assert image.readers_open <= image.pool_size
+
+
+def test_pyramid_levels():
+    path = fake(sizeX=256, sizeY=128, sizeC=2, resolutions=3, physicalSizeX=0.5, physicalSizeY=0.5)
+    with bfbridge.open(path) as image:
+        series = image.series[0]
+        assert series.resolution_count == 3
+        assert [lvl.shape[3:] for lvl in series.levels] == [(128, 256), (64, 128), (32, 64)]
+        assert series.level(-1).level_index == 2
+        assert series.level(2).physical_size["X"].value == pytest.approx(2.0)
+        for level in range(3):
+            np.testing.assert_array_equal(series.level(level).to_numpy(), read_reference(path, 0, level))
+        with pytest.raises(IndexError, match="3 resolution level"):
+            series.level(3)
+
+
+@pytest.mark.parametrize("order", ["XYZCT", "XYZTC", "XYCTZ", "XYTCZ", "XYTZC", "XYCZT"])
+def test_dimension_orders(order):
+    path = fake(sizeX=9, sizeY=7, sizeZ=3, sizeC=2, sizeT=4, dimOrder=order)
+    with bfbridge.open(path) as image:
+        series = image.series[0]
+        assert series.dimension_order == order and series.shape == (4, 2, 3, 7, 9)
+        np.testing.assert_array_equal(series.to_numpy(), read_reference(path))
+
+
+def test_palette_images_give_colours_by_default():
+    path = fake(sizeX=32, sizeY=16, sizeT=3, indexed="true", falseColor="false")
+    raw_reference = read_reference(path)
+    with bfbridge.open(path) as image:
+        series = image.series[0]
+        assert series.indexed and not series.false_color
+        assert series.dims == "TCZYXS" and series.shape == (3, 1, 1, 16, 32, 3)
+        colours = series.to_numpy()
+        table = series.lookup_table
+    assert table.shape[0] == 3 and table.dtype == np.uint8
+    np.testing.assert_array_equal(colours, table[:3].T[raw_reference])
+    with bfbridge.open(path, apply_lut=False) as image:
+        np.testing.assert_array_equal(image.series[0].to_numpy(), raw_reference)
+
+
+def test_false_colour_tables_never_change_pixels():
+    path = fake(sizeX=32, sizeY=16, indexed="true", falseColor="true")
+    with bfbridge.open(path) as image:
+        series = image.series[0]
+        assert series.dims == "TCZYX" and series.lookup_table is not None
+        np.testing.assert_array_equal(series.to_numpy(), read_reference(path))
+
+
+def test_region_reads_equal_slices_of_full_reads():
+    with bfbridge.open(fake(sizeX=61, sizeY=37, sizeZ=3, sizeC=2, sizeT=2, pixelType="int16")) as image:
+        series = image.series[0]
+        full = series.to_numpy()
+        rng = random.Random(4)
+
+        def axis_key(n):
+            kind = rng.randrange(4)
+            if kind == 0:
+                return slice(None)
+            if kind == 1:
+                return rng.randrange(-n, n)
+            if kind == 2:
+                return slice(rng.randrange(-n, n), None)
+            return slice(rng.randint(-n - 2, n + 2), rng.randint(-n - 2, n + 2), rng.choice([1, 2, 5, -1, -3]))
+
+        for _ in range(400):
+            key = tuple(axis_key(n) for n in series.shape)
+            np.testing.assert_array_equal(series[key], full[key], err_msg=str(key))
+        np.testing.assert_array_equal(series[..., 5:9, -3:], full[..., 5:9, -3:])
+        assert series[1, 0, 2, 3, 4] == full[1, 0, 2, 3, 4]
+        with pytest.raises(IndexError):
+            series[2]
+        with pytest.raises(IndexError):
+            series[0, 0, 0, 0, 0, 0]
+        with pytest.raises(IndexError, match="basic indexing"):
+            series[0, [0, 1]]
+
+
+def test_dask_and_xarray_equal_numpy():
+    path = fake(
+        sizeX=48, sizeY=32, sizeZ=4, sizeC=2, sizeT=3, physicalSizeX=0.25, physicalSizeY=0.25, physicalSizeZ=1.5
+    )
+    with bfbridge.open(path) as image:
+        series = image.series[0]
+        full = series.to_numpy()
+        array = series.to_dask()
+        assert array.chunksize == (1, 1, 1, 32, 48) and array.npartitions == 24
+        np.testing.assert_array_equal(array.compute(scheduler="threads"), full)
+        np.testing.assert_array_equal(array[1:, :, ::2].compute(scheduler="synchronous"), full[1:, :, ::2])
+        assert series.to_dask().name == array.name  # deterministic task names
+        data = series.to_xarray()
+        assert data.dims == ("T", "C", "Z", "Y", "X")
+        np.testing.assert_array_equal(data.values, full)
+        assert data.coords["X"].attrs["units"] == "µm"
+        np.testing.assert_allclose(data.coords["Z"].values, [0, 1.5, 3.0, 4.5])
+        np.testing.assert_allclose(data.coords["X"].values[:3], [0, 0.25, 0.5])
+        assert isinstance(data.attrs["ome"], ome_types.OME)
+        assert data.attrs["path"] == image.path
+        eager = series.to_xarray(lazy=False)
+        assert isinstance(eager.data, np.ndarray) and eager.identical(data.compute())
+
+
+def test_to_numpy_reads_in_parallel_through_the_pool():
+    path = fake(sizeX=64, sizeY=64, sizeZ=8, sleepOpenBytes=150)
+    with bfbridge.open(path, max_workers=4) as image:
+        series = image.series[0]
+        data = series.to_numpy()
+        assert image.readers_open == 4  # four readers were needed at once
+        np.testing.assert_array_equal(data, read_reference(fake(sizeX=64, sizeY=64, sizeZ=8)))
+    with bfbridge.open(path, max_workers=1) as image:
+        image.series[0].to_numpy()
+        assert image.readers_open == 1
+
+
+def test_big_planes_are_read_in_strips(monkeypatch):
+    path = fake(sizeX=1500, sizeY=1100, pixelType="uint16", rgb=3, sizeC=3)
+    reference = read_reference(path)
+    calls = []
+    real = pixels.read_region
+
+    def counting(*args, **kwargs):
+        calls.append(args[6:8])  # width, height of each openBytes
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pixels, "tile_budget", lambda workers: 1 << 20)  # 1 MiB per openBytes
+    monkeypatch.setattr(pixels, "read_region", counting)
+    data = bfbridge.imread(path)
+    np.testing.assert_array_equal(data, reference)
+    assert len(calls) > 1 and all(w * h * 3 * 2 <= 1 << 20 for w, h in calls)
+
+
+def test_pickle_round_trip_reopens_lazily():
+    path = fake(sizeX=20, sizeY=10, sizeZ=3, series=2)
+    with bfbridge.open(path) as image:
+        series = image.series[1]
+        expected = series.to_numpy()
+        payload = pickle.dumps(series.to_dask())
+        assert len(payload) < 10_000  # no pixels, no Java objects
+        clone = pickle.loads(pickle.dumps(series))
+        np.testing.assert_array_equal(clone.to_numpy(), expected)
+    np.testing.assert_array_equal(pickle.loads(payload).compute(), expected)
+
+
+def test_closed_file_raises_a_clear_error_but_keeps_metadata():
+    image = bfbridge.open(fake(sizeX=8, sizeY=8, sizeZ=2))
+    series = image.series[0]
+    array = series.to_dask()
+    image.close()
+    image.close()  # twice is fine
+    assert series.shape == (1, 1, 2, 8, 8)
+    with pytest.raises(bfbridge.FileClosedError, match="is closed"):
+        series.to_numpy()
+    with pytest.raises(bfbridge.FileClosedError):
+        array.compute()
+    assert image.readers_open == 0
+
+
+def test_ome_and_original_metadata():
+    with bfbridge.open(fake(sizeX=8, sizeY=8, sizeC=2, series=2)) as image:
+        assert image.format == "Simulated data" and image.reader == "FakeReader"
+        assert isinstance(image.ome, ome_types.OME) and len(image.ome.images) == 2
+        assert image.ome.images[1].pixels.size_c == 2
+        assert image.ome is image.ome  # parsed once
+        assert "<OME" in image.ome_xml
+        metadata = image.original_metadata
+        assert set(metadata) == {"global", "series"} and len(metadata["series"]) == 2
+
+
+def test_dask_threaded_scheduler_is_truly_parallel():
+    with bfbridge.open(fake(sizeX=32, sizeY=32, sizeZ=8, sleepOpenBytes=200), max_workers=4) as image:
+        with dask.config.set(scheduler="threads", num_workers=4):
+            image.series[0].to_dask().sum().compute()
+        assert image.readers_open == 4
+
+
+# ---------------------------------------------------------------------------- OME-TIFF round trips
+
+
+def test_ome_tiff_written_by_tifffile_round_trips(tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    rng = np.random.default_rng(1)
+    data = rng.integers(0, 60000, size=(2, 3, 4, 50, 70), dtype=np.uint16)
+    path = tmp_path / "stack.ome.tif"
+    tifffile.imwrite(
+        path,
+        data,
+        ome=True,
+        metadata={
+            "axes": "TCZYX",
+            "PhysicalSizeX": 0.2,
+            "PhysicalSizeY": 0.3,
+            "PhysicalSizeZ": 1.0,
+            "Channel": {"Name": ["DAPI", "GFP", "RFP"]},
+        },
+    )
+    with bfbridge.open(path) as image:
+        series = image.series[0]
+        assert image.reader == "OMETiffReader"
+        assert series.channel_names == ("DAPI", "GFP", "RFP")
+        assert series.physical_size["Y"] == bfbridge.Quantity(0.3, "µm")
+        np.testing.assert_array_equal(series.to_numpy(), data)
+        np.testing.assert_array_equal(series[1, 2, 3, 10:20, 5:9], data[1, 2, 3, 10:20, 5:9])
+        assert list(series.to_xarray().coords["C"].values) == ["DAPI", "GFP", "RFP"]
+
+
+def test_modulo_annotations_are_exposed(tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    data = np.arange(4 * 6 * 5, dtype=np.uint8).reshape(1, 4, 1, 6, 5)
+    path = tmp_path / "flim.ome.tif"
+    tifffile.imwrite(path, data, ome=True, metadata={"axes": "TCZYX"})
+    with tifffile.TiffFile(path) as tif:
+        xml = tif.ome_metadata
+    modulo = (
+        '<StructuredAnnotations><XMLAnnotation ID="Annotation:Modulo:0" '
+        'Namespace="openmicroscopy.org/omero/dimension/modulo"><Value>'
+        '<Modulo namespace="http://www.openmicroscopy.org/Schemas/Additions/2011-09">'
+        '<ModuloAlongC Type="lifetime" Unit="ps" Start="0" Step="500" End="1500"/></Modulo>'
+        "</Value></XMLAnnotation></StructuredAnnotations>"
+    )
+    xml = xml.replace("</Image>", '<AnnotationRef ID="Annotation:Modulo:0"/></Image>', 1).replace(
+        "</OME>", modulo + "</OME>"
+    )
+    tifffile.tiffcomment(path, xml.encode())
+    with bfbridge.open(path) as image:
+        modulo_c = image.series[0].modulo["C"]
+    assert modulo_c["type"] == "lifetime" and modulo_c["unit"] == "ps"
+    assert modulo_c["length"] == 4 and modulo_c["step"] == 500.0
+
+
+# ---------------------------------------------------------------------------- errors
+
+
+def test_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError) as raised:
+        bfbridge.open(tmp_path / "absent.czi")
+    assert raised.value.filename == str(tmp_path / "absent.czi")
+
+
+def test_directory_is_unsupported(tmp_path):
+    folder = tmp_path / "looks_like.czi"
+    folder.mkdir()
+    with pytest.raises(bfbridge.UnsupportedFormatError, match="is a directory"):
+        bfbridge.open(folder)
+
+
+@pytest.mark.parametrize("name", ["empty.tif", "empty.czi", "empty.png"])
+def test_empty_file_is_a_format_error(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(b"")
+    with pytest.raises(bfbridge.FormatError):
+        bfbridge.open(path)
+
+
+@pytest.mark.parametrize("name", ["notes.tif", "notes.nd2", "notes.czi"])
+def test_text_named_like_an_image_is_a_format_error(tmp_path, name):
+    path = tmp_path / name
+    path.write_text("This is not an image.\n" * 100)
+    with pytest.raises(bfbridge.FormatError):
+        bfbridge.open(path)
+
+
+@pytest.mark.parametrize("keep", [10, 16])
+def test_truncated_headers_are_format_errors(tmp_path, keep):
+    tifffile = pytest.importorskip("tifffile")
+    path = tmp_path / "cut.ome.tif"
+    tifffile.imwrite(path, np.ones((5, 200, 200), np.uint16), ome=True, metadata={"axes": "ZYX"})
+    path.write_bytes(path.read_bytes()[:keep])  # the IFD and its OME-XML are cut off
+    with pytest.raises(bfbridge.FormatError) as raised:
+        bfbridge.open(path)
+    assert raised.value.path == str(path)
+
+
+def test_truncated_ome_xml_is_a_format_error(tmp_path):
+    path = tmp_path / "cut.ome.xml"
+    xml = bfbridge.open(fake(sizeX=4, sizeY=4)).ome_xml
+    path.write_text(xml[: len(xml) // 2])
+    with pytest.raises(bfbridge.FormatError, match=r"cut\.ome\.xml"):
+        bfbridge.open(path)
+
+
+def test_xarray_is_a_dataarray():
+    data = bfbridge.open(fake(sizeX=4, sizeY=4)).series[0].to_xarray()
+    assert isinstance(data, xr.DataArray)
