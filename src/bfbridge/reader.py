@@ -115,12 +115,16 @@ def plane_index(info: SeriesInfo, t: int, c: int, z: int) -> int:
 
 
 class _Reader:
-    """One Bio-Formats reader with its byte buffers; used by one thread at a time."""
+    """One Bio-Formats reader with its byte buffers; used by one thread at a time.
 
-    def __init__(self, java) -> None:
+    ``on_close`` releases what the reader's file id depends on (a remote mount).
+    """
+
+    def __init__(self, java, on_close: Callable[[], None] | None = None) -> None:
         self.java = java
         self.buffers = pixels.ByteBuffers()
         self._position = (0, 0)
+        self._on_close = on_close
 
     def select(self, series: int, level: int) -> None:
         if self._position != (series, level):
@@ -133,6 +137,8 @@ class _Reader:
         self.buffers.clear()
         with suppress(Exception):  # closing must not raise, e.g. at interpreter exit
             self.java.close()
+        if self._on_close is not None:
+            self._on_close()
 
 
 class ReaderPool:
@@ -222,6 +228,11 @@ class FileSpec:
     def is_fake(self) -> bool:
         return self.path.endswith(".fake") or self.path.endswith(".fake.ini")
 
+    @property
+    def is_remote(self) -> bool:
+        """A URL handled by fsspec (``file://`` URLs are turned into paths on open)."""
+        return "://" in self.path and not self.is_fake
+
     def token(self) -> str:
         """A stable identity for dask task names: the options plus the file's size and mtime."""
         stamp = ""
@@ -272,7 +283,7 @@ def _new_java_reader(spec: FileSpec, settings: config.Settings, store) -> Any:
 
 def _memo_threshold(spec: FileSpec, settings: config.Settings) -> int | None:
     """Milliseconds above which setId is memoized, or None when memoization is off."""
-    if spec.memoize is False or spec.is_fake or spec.storage_options or "://" in spec.path:
+    if spec.memoize is False or spec.is_fake or spec.is_remote:
         return None
     if spec.memoize is True or spec.memoize is None:
         return settings.memoize_ms
@@ -284,18 +295,25 @@ def _new_store():
 
 
 def _open_reader(spec: FileSpec, settings: config.Settings, store=None) -> tuple[_Reader, Any]:
-    """A reader with ``setId`` done; closes it again if ``setId`` fails."""
+    """A reader with ``setId`` done; closes it again if ``setId`` fails.
+
+    A remote file gets its own mount per reader, so that readers never share a handle.
+    """
     store = store if store is not None else _new_store()
-    java = _new_java_reader(spec, settings, store)
+    java_id, on_close = spec.path, None
+    if spec.is_remote:
+        from . import remote
+
+        mount = remote.mount(spec.path, remote.thaw_options(spec.storage_options))
+        java_id, on_close = mount.java_id, mount.close
+    reader = _Reader(_new_java_reader(spec, settings, store), on_close)
     try:
         with jvm.java_errors(spec.path, "opening"):
-            java.setId(spec.path)
+            reader.java.setId(java_id)
     except BaseException:
-        try:
-            java.close()
-        finally:
-            raise
-    return _Reader(java), store
+        reader.close()
+        raise
+    return reader, store
 
 
 def _check_path(path: str) -> None:
@@ -343,7 +361,7 @@ class ImageFile:
 
     def _open(self) -> _Opened:
         spec = self._spec
-        if not spec.is_fake:
+        if not spec.is_fake and not spec.is_remote:
             _check_path(spec.path)
         jvm.ensure_started()
         settings = config.resolve()
@@ -505,6 +523,7 @@ def open_file(
     fold_rgb: bool = False,
     apply_lut: bool = True,
     max_workers: int | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> ImageFile:
     """Open an image file with Bio-Formats. Use it as a context manager.
 
@@ -520,6 +539,7 @@ def open_file(
             gives raw indices; the table is ``Series.lookup_table``.
         max_workers: readers (and threads) per whole-array read; default the
             ``max_workers`` setting (the CPU count).
+        storage_options: fsspec options for URLs (``s3://``, ``https://``, ...).
 
     Raises:
         FileNotFoundError: the path does not exist.
@@ -540,7 +560,13 @@ def open_file(
         apply_lut=apply_lut,
         max_workers=max_workers,
     )
-    if not spec.is_fake:
+    if spec.is_remote:
+        from . import remote
+
+        spec = replace(spec, storage_options=remote.freeze_options(storage_options or {}))
+    elif storage_options:
+        raise ValueError("storage_options only apply to URLs such as s3://bucket/key or https://host/file")
+    elif not spec.is_fake:
         spec = replace(spec, path=os.path.abspath(os.path.expanduser(text)))
     return ImageFile(spec)
 
