@@ -52,3 +52,17 @@ def many_series_ometiff(folder: Path = DATA, count: int = 200) -> Path:
             for index in range(count):
                 writer.write(_pattern((2, 4, 128, 128), seed=index), metadata={"axes": "CZYX", "Name": f"s{index}"})
     return path
+
+
+def timelapse_tiff(folder: Path = DATA, frames: int = 100_000) -> Path:
+    """A plain TIFF with one small page per frame: Bio-Formats must walk every IFD to open it."""
+    import tifffile
+
+    path = Path(folder) / f"timelapse_{frames}.tif"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame = np.zeros((8, 8), np.uint16)
+        with tifffile.TiffWriter(path) as writer:
+            for _ in range(frames):
+                writer.write(frame, contiguous=False)
+    return path

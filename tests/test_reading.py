@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import random
 
@@ -356,3 +357,48 @@ def test_truncated_ome_xml_is_a_format_error(tmp_path):
 def test_xarray_is_a_dataarray():
     data = bfbridge.open(fake(sizeX=4, sizeY=4)).series[0].to_xarray()
     assert isinstance(data, xr.DataArray)
+
+
+# ---------------------------------------------------------------------------- memoization and series switching
+
+
+def test_memo_files_go_to_the_cache_and_make_reopening_load_them(python, corpus, tmp_path, bundle_jar):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    source = data_dir / "cells.czi"
+    source.write_bytes((corpus / "czi/CD_s_1_t_3_c_2_z_5.czi").read_bytes())
+    before = sorted(p.name for p in data_dir.iterdir())
+    cache = tmp_path / "cache"
+    code = f"""
+        import json, hashlib, bfbridge
+        states = []
+        for _ in range(2):
+            with bfbridge.open({str(source)!r}, memoize=0, max_workers=2) as image:
+                data = image.series[0].to_numpy()   # two readers: the second one is made from the memo
+                pool = image._state().pool
+                extra = [r.java.isLoadedFromMemo() for r in pool._idle]
+                states.append([image.memo, extra, hashlib.sha256(data.tobytes()).hexdigest()])
+        print(json.dumps(states))
+    """
+    result = python(code, env={"BFBRIDGE_CACHE_DIR": str(cache), "BFBRIDGE_JARS": str(bundle_jar)})
+    first, second = json.loads(result.stdout)
+    assert first[0] == "saved" and second[0] == "loaded"
+    assert sorted(first[1]) == [False, True]  # the first reader parsed the file, the extra one loaded the memo
+    assert first[2] == second[2] == "cb16baba42c7039e96d79c6d7d4f799906a69877a115975d39d192279578f005"
+    assert sorted(p.name for p in data_dir.iterdir()) == before  # nothing written beside the data
+    assert list((cache / "memo").rglob("*.bfmemo"))
+
+
+def test_switching_through_many_series_keeps_one_reader(tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    path = tmp_path / "plate.ome.tif"
+    with tifffile.TiffWriter(path, ome=True) as writer:
+        for index in range(60):
+            writer.write(np.full((2, 8, 8), index, np.uint8), metadata={"axes": "CYX", "Name": f"well {index}"})
+    with bfbridge.open(path, max_workers=1) as image:
+        assert len(image.series) == 60
+        values = [int(series[0, 1, 0, 3, 3]) for series in image.series]
+        names = [series.name for series in image.series]
+        assert image.readers_open == 1
+    assert values == list(range(60))
+    assert names == [f"well {i}" for i in range(60)]

@@ -247,6 +247,7 @@ FIELDS = tuple(f.name for f in dataclasses.fields(Settings))
 _lock = threading.RLock()
 _overrides: dict[str, Any] = {}
 _in_force: Settings | None = None
+_resolved: Settings | None = None  # cached: resolve() is called on every read
 
 
 def _file_values() -> dict[str, Any]:
@@ -266,12 +267,20 @@ def _env_values() -> dict[str, Any]:
 
 
 def resolve() -> Settings:
-    """The settings that apply now: the frozen JVM part if the JVM runs, plus the rest."""
+    """The settings that apply now: the frozen JVM part if the JVM runs, plus the rest.
+
+    The config file and environment are read once; :func:`configure` refreshes.
+    """
+    global _resolved
+    settings = _resolved
+    if settings is not None:
+        return settings
     with _lock:
         values = {**_file_values(), **_env_values(), **_overrides}
         if _in_force is not None:
             values.update(_in_force.jvm_part())
-        return Settings(**values)
+        _resolved = Settings(**values)
+        return _resolved
 
 
 def in_force() -> Settings | None:
@@ -281,24 +290,27 @@ def in_force() -> Settings | None:
 
 def mark_started(settings: Settings) -> None:
     """Called by :mod:`bfbridge.jvm` once the JVM runs with ``settings``."""
-    global _in_force
+    global _in_force, _resolved
     with _lock:
         _in_force = settings
+        _resolved = None
 
 
 def configure(**values: Any) -> Settings:
     """Set options for the JVM and for reading; returns the settings now in effect.
 
+    Passing ``None`` for a setting returns it to its default (or file/environment value).
     JVM settings (heap, JVM args, Java home, jars, cache dir, offline, lock file, Maven
     repositories) apply when the JVM starts. Changing one afterwards raises
     :class:`~bfbridge.JVMAlreadyStartedError`; repeating the value in force is allowed.
     """
+    global _resolved
     unknown = set(values) - set(FIELDS)
     if unknown:
         raise TypeError(f"configure() got unknown setting(s) {sorted(unknown)}; known: {', '.join(FIELDS)}")
-    values = {k: v for k, v in values.items() if v is not None}
     with _lock:
-        candidate = Settings(**{**_file_values(), **_env_values(), **_overrides, **values})
+        overrides = {k: v for k, v in {**_overrides, **values}.items() if v is not None}
+        candidate = Settings(**{**_file_values(), **_env_values(), **overrides})
         if _in_force is not None:
             changed = [n for n in JVM_SETTINGS if n in values and getattr(candidate, n) != getattr(_in_force, n)]
             if changed:
@@ -307,7 +319,9 @@ def configure(**values: Any) -> Settings:
                     f"{_in_force.describe()}. Call bfbridge.configure() before the first read, "
                     "or set BFBRIDGE_* environment variables before Python starts."
                 )
-        _overrides.update(values)
+        _overrides.clear()
+        _overrides.update(overrides)
+        _resolved = None
     settings = resolve()
     _apply_runtime(settings)
     return settings

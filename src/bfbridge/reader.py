@@ -26,9 +26,9 @@ from typing import Any
 import jpype
 import numpy as np
 
-from . import config, jvm, metadata, pixels
+from . import config, guard, jvm, metadata, pixels
 from .array import LazyArray, Window, plane_chunks, to_dataarray
-from .errors import FileClosedError, JavaMemoryError, UnsupportedFormatError
+from .errors import FileClosedError, JavaMemoryError, ReadTimeoutError, UnsupportedFormatError
 
 # ---------------------------------------------------------------------------- core facts
 
@@ -163,8 +163,8 @@ class ReaderPool:
         healthy = True
         try:
             yield reader
-        except (JavaMemoryError, MemoryError, jpype.JException):
-            healthy = False  # the reader may hold half-updated state; replace it
+        except (JavaMemoryError, MemoryError, ReadTimeoutError, jpype.JException):
+            healthy = False  # the reader may hold half-updated state, or still be busy: replace it
             raise
         finally:
             self._release(reader, healthy)
@@ -262,7 +262,17 @@ class _Opened:
     reader_class: str
     used_files: tuple[str, ...]
     settings: config.Settings
+    memo: str | None
     finalizer: Any = None
+
+
+def _memo_state(java) -> str | None:
+    """How the Memoizer served this open: ``"loaded"``, ``"saved"`` or None."""
+    if not isinstance(java, jpype.JClass("loci.formats.Memoizer")):
+        return None
+    if java.isLoadedFromMemo():
+        return "loaded"
+    return "saved" if java.isSavedToMemo() else None
 
 
 def _new_java_reader(spec: FileSpec, settings: config.Settings, store) -> Any:
@@ -309,11 +319,11 @@ def _open_reader(spec: FileSpec, settings: config.Settings, store=None) -> tuple
     reader = _Reader(_new_java_reader(spec, settings, store), on_close)
     try:
         with jvm.java_errors(spec.path, "opening"):
-            reader.java.setId(java_id)
+            guard.call(lambda: reader.java.setId(java_id), config.resolve().read_timeout, f"opening {spec.path}")
     except BaseException:
         reader.close()
         raise
-    return reader, store
+    return reader, reader.java.getMetadataStore()  # a memo load brings its own store
 
 
 def _check_path(path: str) -> None:
@@ -374,12 +384,13 @@ class ImageFile:
                 actual = _unwrap(java)
                 used = tuple(str(f) for f in (java.getUsedFiles() or []))
                 fmt = str(java.getFormat())
+                memo = _memo_state(java)
         except BaseException:
             first.close()
             raise
         size = spec.max_workers or settings.max_workers
         pool = ReaderPool(first, lambda: _open_reader(spec, settings, _new_store())[0], size, label=spec.path)
-        opened = _Opened(pool, infos, store, fmt, type(actual).__name__.rsplit(".", 1)[-1], used, settings)
+        opened = _Opened(pool, infos, store, fmt, type(actual).__name__.rsplit(".", 1)[-1], used, settings, memo)
         opened.finalizer = weakref.finalize(self, pool.close)
         return opened
 
@@ -427,6 +438,11 @@ class ImageFile:
     def reader(self) -> str:
         """The Bio-Formats reader class that claimed the file, e.g. ``"ZeissCZIReader"``."""
         return self._state().reader_class
+
+    @property
+    def memo(self) -> str | None:
+        """``"loaded"`` if this open came from a memo file, ``"saved"`` if it wrote one, else None."""
+        return self._state().memo
 
     @property
     def used_files(self) -> tuple[str, ...]:
@@ -788,14 +804,18 @@ class Series(LazyArray):
     def _run(self, job) -> None:
         number, top, bottom, left, right, views = job
         direct = len(views) == 1 and views[0][0] is None and not self._palette
-        with self._file._borrow() as reader, jvm.java_errors(self._file.path):
+
+        def read(reader: _Reader) -> np.ndarray:
             reader.select(self.index, self.level_index)
             data = pixels.read_region(
                 reader.java, reader.buffers, self._layout, number,
                 left, top, right - left, bottom - top, views[0][1] if direct else None,
             )  # fmt: skip
-            if self._palette:
-                data = self._colour(reader.java, data)
+            return self._colour(reader.java, data) if self._palette else data
+
+        timeout = config.resolve().read_timeout
+        with self._file._borrow() as reader, jvm.java_errors(self._file.path):
+            data = guard.call(lambda: read(reader), timeout, f"reading plane {number} of {self._file.path}")
         if direct:
             return
         for sample, view in views:
