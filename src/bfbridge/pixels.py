@@ -42,6 +42,8 @@ PIXEL_TYPE_NAMES = {
 
 #: The largest Java byte[] (a little under 2**31 - 1 on every JVM).
 MAX_JAVA_ARRAY = (1 << 31) - 64
+#: Reads up to this size are never split, whatever the free heap.
+MIN_TILE_BUDGET = 8 << 20
 _NATIVE_LITTLE = sys.byteorder == "little"
 
 
@@ -141,16 +143,15 @@ def read_region(
     return out
 
 
-def strips(y0: int, y1: int, x0: int, x1: int, row_bytes: int, budget: int, tile_height: int):
+def strips(y0: int, y1: int, x0: int, x1: int, pixel_bytes: int, budget: int, tile_height: int):
     """Split a region into row strips (then column blocks) of at most ``budget`` bytes.
 
     Strips span the full width where possible, so each lands in contiguous memory, and
     their height is a multiple of the reader's tile height where that fits.
     """
     width = x1 - x0
-    if row_bytes * width <= 0:
+    if pixel_bytes * width <= 0:
         return
-    pixel_bytes = max(row_bytes, 1)
     rows = budget // (pixel_bytes * width)
     if rows >= 1:
         if tile_height > 1 and rows >= tile_height:
@@ -172,7 +173,7 @@ def tile_budget(workers: int) -> int:
     """
     runtime = jpype.JClass("java.lang.Runtime").getRuntime()
     free = int(runtime.maxMemory()) - (int(runtime.totalMemory()) - int(runtime.freeMemory()))
-    return int(max(8 << 20, min(MAX_JAVA_ARRAY, free // (4 * max(workers, 1)))))
+    return int(max(MIN_TILE_BUDGET, min(MAX_JAVA_ARRAY, free // (4 * max(workers, 1)))))
 
 
 def lookup_table(reader) -> np.ndarray | None:

@@ -792,12 +792,15 @@ class Series(LazyArray):
                     groups.setdefault((t, physical, z), []).append((sample, out[ti, ci, zi]))
         y0, y1 = window.y
         x0, x1 = window.x
-        row_bytes = self._layout.nbytes(1, 1) * (3 if self._palette else 1)
-        budget = pixels.tile_budget(self._file.pool_size)
+        pixel_bytes = self._layout.nbytes(1, 1) * (3 if self._palette else 1)
+        region_bytes = pixel_bytes * (y1 - y0) * (x1 - x0)
+        budget = pixels.MIN_TILE_BUDGET
+        if region_bytes > budget:  # only big regions need the (three Java calls) heap check
+            budget = pixels.tile_budget(self._file.pool_size)
         tile_height = self.tile_size[0]
         for (t, c, z), targets in groups.items():
             number = plane_index(self._info, t, c, z)
-            for top, bottom, left, right in pixels.strips(y0, y1, x0, x1, row_bytes, budget, tile_height):
+            for top, bottom, left, right in pixels.strips(y0, y1, x0, x1, pixel_bytes, budget, tile_height):
                 views = [(s, v[top - y0 : bottom - y0, left - x0 : right - x0]) for s, v in targets]
                 yield number, top, bottom, left, right, views
 
