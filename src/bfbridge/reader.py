@@ -21,7 +21,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jpype
 import numpy as np
@@ -29,6 +29,20 @@ import numpy as np
 from . import config, guard, jvm, metadata, pixels
 from .array import LazyArray, Window, plane_chunks, to_dataarray
 from .errors import FileClosedError, JavaMemoryError, ReadTimeoutError, UnsupportedFormatError
+
+T = TypeVar("T")
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _shared_executor() -> ThreadPoolExecutor:
+    """Threads for parallel reads, kept alive: each new thread would attach to the JVM again."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max(32, 4 * (os.cpu_count() or 1)), thread_name_prefix="bfbridge-read")
+        return _executor
+
 
 # ---------------------------------------------------------------------------- core facts
 
@@ -495,6 +509,28 @@ class ImageFile:
         with self._state().pool.borrow() as reader:
             yield reader
 
+    def _use_reader(self, function: Callable[[_Reader], T], series: int, level: int, what: str) -> T:
+        """``function(reader)`` on a pooled reader positioned at ``series``/``level``.
+
+        Java errors are translated, and the ``read_timeout`` setting applies.
+        """
+        timeout = config.resolve().read_timeout
+        with self._borrow() as reader, jvm.java_errors(self.path, what):
+
+            def positioned() -> T:
+                reader.select(series, level)
+                return function(reader)
+
+            return guard.call(positioned, timeout, f"{what} {self.path}")
+
+    def run_java(self, function: Callable[[Any], T], series: int = 0, level: int = 0) -> T:
+        """Run ``function(java_reader)`` on a Bio-Formats reader of this file at ``series``/``level``.
+
+        For Bio-Formats methods bfbridge does not wrap. The reader is lent to this thread for
+        the call only (readers are not thread-safe); do not keep it or change its series.
+        """
+        return self._use_reader(lambda reader: function(reader.java), series, level, "calling Bio-Formats on")
+
     @property
     def pool_size(self) -> int:
         """How many readers may read this file at once."""
@@ -728,10 +764,12 @@ class Series(LazyArray):
         """The colour table of the first plane as (colours, entries), if the file has one."""
         if not self._info.indexed:
             return None
-        with self._file._borrow() as reader, jvm.java_errors(self._file.path):
-            reader.select(self.index, self.level_index)
+
+        def first_plane_table(reader: _Reader) -> np.ndarray | None:
             reader.java.openBytes(0, reader.buffers.get(self._layout.nbytes(1, 1)), 0, 0, 1, 1)
             return pixels.lookup_table(reader.java)
+
+        return self._file._use_reader(first_plane_table, self.index, self.level_index, "reading the lookup table of")
 
     def __repr__(self) -> str:
         level = f", level {self.level_index}/{self.resolution_count}" if self.resolution_count > 1 else ""
@@ -774,10 +812,22 @@ class Series(LazyArray):
         if workers <= 1:
             for job in jobs:
                 self._run(job)
-        else:
-            with ThreadPoolExecutor(workers, thread_name_prefix="bfbridge-read") as executor:
-                for _ in executor.map(self._run, jobs):
-                    pass
+            return out
+        pending = iter(jobs)  # each worker pulls the next job; next() on a list iterator is atomic
+        failed = threading.Event()
+
+        def drain() -> None:
+            for job in pending:
+                if failed.is_set():
+                    return
+                try:
+                    self._run(job)
+                except BaseException:
+                    failed.set()
+                    raise
+
+        for future in [_shared_executor().submit(drain) for _ in range(workers)]:
+            future.result()
         return out
 
     def _jobs(self, window: Window, out: np.ndarray):
@@ -809,16 +859,13 @@ class Series(LazyArray):
         direct = len(views) == 1 and views[0][0] is None and not self._palette
 
         def read(reader: _Reader) -> np.ndarray:
-            reader.select(self.index, self.level_index)
             data = pixels.read_region(
                 reader.java, reader.buffers, self._layout, number,
                 left, top, right - left, bottom - top, views[0][1] if direct else None,
             )  # fmt: skip
             return self._colour(reader.java, data) if self._palette else data
 
-        timeout = config.resolve().read_timeout
-        with self._file._borrow() as reader, jvm.java_errors(self._file.path):
-            data = guard.call(lambda: read(reader), timeout, f"reading plane {number} of {self._file.path}")
+        data = self._file._use_reader(read, self.index, self.level_index, f"reading plane {number} of")
         if direct:
             return
         for sample, view in views:
@@ -850,11 +897,13 @@ def supported_formats() -> list[dict[str, Any]]:
     jvm.ensure_started()
     formats = []
     for java_reader in jpype.JClass("loci.formats.ImageReader")().getReaders():
+        # some readers list several suffixes in one string ("tif, tiff")
+        parts = (part.strip().lower() for suffix in java_reader.getSuffixes() for part in str(suffix).split(","))
         formats.append(
             {
                 "reader": str(type(java_reader).__name__).rsplit(".", 1)[-1],
                 "format": str(java_reader.getFormat()),
-                "suffixes": sorted({str(s).lower() for s in java_reader.getSuffixes() if str(s)}),
+                "suffixes": sorted({part for part in parts if part}),
             }
         )
     return formats
