@@ -248,14 +248,16 @@ class FileSpec:
         return "://" in self.path and not self.is_fake
 
     def token(self) -> str:
-        """A stable identity for dask task names: the options plus the file's size and mtime."""
+        """A stable identity for dask task names: the options plus the file's size and version."""
         stamp = ""
-        if not self.is_fake:
-            try:
+        if self.is_remote:
+            from . import remote
+
+            stamp = remote.content_stamp(self.path, self.storage_options)
+        elif not self.is_fake:
+            with suppress(OSError):
                 stat = os.stat(self.path)
                 stamp = f"{stat.st_size}-{stat.st_mtime_ns}"
-            except OSError:
-                stamp = "remote"
         return hashlib.sha1(f"{self!r}{stamp}".encode()).hexdigest()[:16]
 
 
