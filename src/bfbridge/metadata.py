@@ -7,6 +7,7 @@ from Bio-Formats' metadata store directly, which is cheap; the full
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import warnings
@@ -179,6 +180,44 @@ def parse_ome(xml: str, source: str = ""):
             stacklevel=3,
         )
         return ome
+
+
+_REJECTED_VALUE = re.compile(
+    r"'(?P<value>[^']*)' not a supported value of 'class ome\.xml\.model\.enums\.(?P<enum>\w+)'"
+)
+_START_TAG = re.compile(r"<[A-Za-z][^<>]*>")
+_ATTRIBUTE = re.compile(r"""\s([\w:.-]+)\s*=\s*("[^"]*"|'[^']*')""")
+
+
+def repair_omexml(xml: str, java_message: str) -> tuple[str, str] | None:
+    """OME-XML without what Bio-Formats rejected, and a note of what went; None if nothing can go.
+
+    Writers produce characters XML 1.0 forbids and enumeration or unit values the OME
+    model does not know; Bio-Formats' OME-XML reader then refuses the whole file, pixels
+    included. Such characters are removed, and so are attributes holding the rejected
+    value (with the measurement itself when the unit is the unknown part).
+    """
+    cleaned = _BAD_XML_CHARS.sub("", xml)
+    if cleaned != xml:
+        return cleaned, "characters XML does not allow"
+    match = _REJECTED_VALUE.search(java_message)
+    if match is None:
+        return None
+    removed: set[str] = set()
+
+    def without_rejected(tag: re.Match) -> str:
+        attributes = _ATTRIBUTE.findall(tag.group(0))
+        bad = {name for name, quoted in attributes if html.unescape(quoted[1:-1]) == match["value"]}
+        bad |= {name[: -len("Unit")] for name in bad if name.endswith("Unit")}
+        if not bad:
+            return tag.group(0)
+        removed.update(bad)
+        return _ATTRIBUTE.sub(lambda a: "" if a.group(1) in bad else a.group(0), tag.group(0))
+
+    repaired = _START_TAG.sub(without_rejected, xml)
+    if not removed:
+        return None
+    return repaired, f"{', '.join(sorted(removed))} (unknown {match['enum']} value {match['value']!r})"
 
 
 def _short(error: Exception) -> str:

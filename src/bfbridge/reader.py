@@ -13,7 +13,9 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import shutil
 import threading
+import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +30,7 @@ import numpy as np
 
 from . import config, guard, jvm, metadata, pixels
 from .array import LazyArray, Window, plane_chunks, to_dataarray
-from .errors import FileClosedError, JavaMemoryError, ReadTimeoutError, UnsupportedFormatError
+from .errors import FileClosedError, FormatError, JavaMemoryError, ReadTimeoutError, UnsupportedFormatError
 
 T = TypeVar("T")
 _executor: ThreadPoolExecutor | None = None
@@ -279,6 +281,7 @@ class _Opened:
     used_files: tuple[str, ...]
     settings: config.Settings
     memo: str | None
+    identity: tuple[int, ...] | None
     finalizer: Any = None
 
 
@@ -291,16 +294,52 @@ def _memo_state(java) -> str | None:
     return "saved" if java.isSavedToMemo() else None
 
 
-def _new_java_reader(spec: FileSpec, settings: config.Settings, store) -> Any:
+@dataclass(frozen=True)
+class _Source:
+    """How every reader of one open file reaches it: the id for ``setId``, the memo folder,
+    and the file's identity at open (to notice a file changed on disk)."""
+
+    java_id: str
+    memo_dir: Path | None = None
+    memo_ms: int = 0
+    identity: tuple[int, ...] | None = None
+
+
+def _identity(path: str) -> tuple[int, ...]:
+    """What changes when a file is replaced, truncated or rewritten."""
+    stat = os.stat(path)
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+def _source(spec: FileSpec, settings: config.Settings) -> _Source:
+    """The source for a fresh open; memo files of other versions of the file are removed.
+
+    Bio-Formats' Memoizer only compares modification times, so a file replaced by an
+    older one (``cp -p``, ``rsync -a``) would load a stale memo. Memo folders are keyed by
+    the file's identity instead.
+    """
+    if spec.is_fake or spec.is_remote:
+        return _Source(spec.path)
+    identity = _identity(spec.path)
+    threshold = _memo_threshold(spec, settings)
+    if threshold is None:
+        return _Source(spec.path, identity=identity)
+    per_file = Path(settings.cache_dir) / "memo" / hashlib.sha1(spec.path.encode()).hexdigest()[:16]
+    memo_dir = per_file / hashlib.sha1(repr(identity).encode()).hexdigest()[:16]
+    if per_file.is_dir():
+        for stale in per_file.iterdir():
+            if stale != memo_dir:
+                shutil.rmtree(stale, ignore_errors=True)
+    memo_dir.mkdir(parents=True, exist_ok=True)
+    return _Source(spec.path, memo_dir, threshold, identity)
+
+
+def _new_java_reader(spec: FileSpec, source: _Source, store) -> Any:
     image_reader = jpype.JClass("loci.formats.ImageReader")()
     reader = image_reader
-    threshold = _memo_threshold(spec, settings)
-    if threshold is not None:
-        memo_dir = Path(settings.cache_dir) / "memo"
-        memo_dir.mkdir(parents=True, exist_ok=True)
-        reader = jpype.JClass("loci.formats.Memoizer")(
-            image_reader, threshold, jpype.JClass("java.io.File")(str(memo_dir))
-        )
+    if source.memo_dir is not None:
+        memo_dir = jpype.JClass("java.io.File")(str(source.memo_dir))
+        reader = jpype.JClass("loci.formats.Memoizer")(image_reader, source.memo_ms, memo_dir)
     reader.setFlattenedResolutions(False)
     reader.setGroupFiles(spec.group_files)
     reader.setMetadataStore(store)
@@ -309,7 +348,7 @@ def _new_java_reader(spec: FileSpec, settings: config.Settings, store) -> Any:
 
 def _memo_threshold(spec: FileSpec, settings: config.Settings) -> int | None:
     """Milliseconds above which setId is memoized, or None when memoization is off."""
-    if spec.memoize is False or spec.is_fake or spec.is_remote:
+    if spec.memoize is False:
         return None
     if spec.memoize is True or spec.memoize is None:
         return settings.memoize_ms
@@ -320,19 +359,18 @@ def _new_store():
     return jpype.JClass("loci.formats.MetadataTools").createOMEXMLMetadata()
 
 
-def _open_reader(spec: FileSpec, settings: config.Settings, store=None) -> tuple[_Reader, Any]:
+def _open_reader(spec: FileSpec, source: _Source) -> tuple[_Reader, Any]:
     """A reader with ``setId`` done; closes it again if ``setId`` fails.
 
     A remote file gets its own mount per reader, so that readers never share a handle.
     """
-    store = store if store is not None else _new_store()
-    java_id, on_close = spec.path, None
+    java_id, on_close = source.java_id, None
     if spec.is_remote:
         from . import remote
 
         mount = remote.mount(spec.path, remote.thaw_options(spec.storage_options))
         java_id, on_close = mount.java_id, mount.close
-    reader = _Reader(_new_java_reader(spec, settings, store), on_close)
+    reader = _Reader(_new_java_reader(spec, source, _new_store()), on_close)
     try:
         with jvm.java_errors(spec.path, "opening"):
             guard.call(lambda: reader.java.setId(java_id), config.resolve().read_timeout, f"opening {spec.path}")
@@ -340,6 +378,48 @@ def _open_reader(spec: FileSpec, settings: config.Settings, store=None) -> tuple
         reader.close()
         raise
     return reader, reader.java.getMetadataStore()  # a memo load brings its own store
+
+
+def _open_repaired_omexml(
+    spec: FileSpec, source: _Source, settings: config.Settings, error: FormatError
+) -> tuple[_Reader, Any, _Source]:
+    """Open an OME-XML file Bio-Formats rejects from a repaired copy in the cache directory.
+
+    The copy drops only what Bio-Formats named as wrong (see :func:`metadata.repair_omexml`);
+    a :class:`~bfbridge.MetadataWarning` says what. Other files re-raise ``error``.
+    """
+    if spec.is_remote or spec.is_fake or not spec.path.lower().endswith(".xml"):
+        raise error
+    text = Path(spec.path).read_text(encoding="utf-8", errors="replace")
+    folder = (
+        Path(settings.cache_dir)
+        / "repaired"
+        / hashlib.sha1(repr((spec.path, source.identity)).encode()).hexdigest()[:16]
+    )
+    copy = folder / Path(spec.path).name
+    repaired_source = replace(source, java_id=str(copy), memo_dir=None)
+    fixes, last = [], error
+    for _ in range(8):  # each attempt removes what Bio-Formats rejected last
+        repaired = metadata.repair_omexml(text, last.java_message or "")
+        if repaired is None:
+            raise error
+        text, fix = repaired
+        fixes.append(fix)
+        folder.mkdir(parents=True, exist_ok=True)
+        copy.write_text(text, encoding="utf-8")
+        try:
+            reader, store = _open_reader(spec, repaired_source)
+        except FormatError as again:
+            last = again
+            continue
+        warnings.warn(
+            f"{spec.path}: Bio-Formats rejected its OME-XML ({error.java_message}); reading a copy in the cache "
+            f"without: {'; '.join(fixes)}",
+            metadata.MetadataWarning,
+            stacklevel=6,  # the caller of bfbridge.open()
+        )
+        return reader, store, repaired_source
+    raise error
 
 
 def _check_path(path: str) -> None:
@@ -391,7 +471,11 @@ class ImageFile:
             _check_path(spec.path)
         jvm.ensure_started()
         settings = config.resolve()
-        first, store = _open_reader(spec, settings)
+        source = _source(spec, settings)
+        try:
+            first, store = _open_reader(spec, source)
+        except FormatError as error:
+            first, store, source = _open_repaired_omexml(spec, source, settings, error)
         try:
             with jvm.java_errors(spec.path, "reading the metadata of"):
                 java = first.java
@@ -405,8 +489,9 @@ class ImageFile:
             first.close()
             raise
         size = spec.max_workers or settings.max_workers
-        pool = ReaderPool(first, lambda: _open_reader(spec, settings, _new_store())[0], size, label=spec.path)
-        opened = _Opened(pool, infos, store, fmt, type(actual).__name__.rsplit(".", 1)[-1], used, settings, memo)
+        pool = ReaderPool(first, lambda: _open_reader(spec, source)[0], size, label=spec.path)
+        reader_class = type(actual).__name__.rsplit(".", 1)[-1]
+        opened = _Opened(pool, infos, store, fmt, reader_class, used, settings, memo, source.identity)
         opened.finalizer = weakref.finalize(self, pool.close)
         return opened
 
@@ -514,8 +599,11 @@ class ImageFile:
     def _use_reader(self, function: Callable[[_Reader], T], series: int, level: int, what: str) -> T:
         """``function(reader)`` on a pooled reader positioned at ``series``/``level``.
 
-        Java errors are translated, and the ``read_timeout`` setting applies.
+        Java errors are translated, and the ``read_timeout`` setting applies. A file that
+        changed on disk since it was opened is an error: Bio-Formats would read the new
+        bytes with the old layout, or zeros past a new end, without noticing.
         """
+        self._check_unchanged()
         timeout = config.resolve().read_timeout
         with self._borrow() as reader, jvm.java_errors(self.path, what):
 
@@ -524,6 +612,21 @@ class ImageFile:
                 return function(reader)
 
             return guard.call(positioned, timeout, f"{what} {self.path}")
+
+    def _check_unchanged(self) -> None:
+        expected = self._state().identity
+        if expected is None:
+            return
+        try:
+            current = _identity(self.path)
+        except FileNotFoundError:
+            raise FileNotFoundError(errno.ENOENT, "File removed since it was opened", self.path) from None
+        if current != expected:
+            raise FormatError(
+                f"{self.path} changed on disk since it was opened (replaced, truncated or rewritten); "
+                "open it again to read the new content",
+                path=self.path,
+            )
 
     def run_java(self, function: Callable[[Any], T], series: int = 0, level: int = 0) -> T:
         """Run ``function(java_reader)`` on a Bio-Formats reader of this file at ``series``/``level``.
@@ -635,11 +738,11 @@ class Series(LazyArray):
     call :meth:`to_numpy`, :meth:`to_dask` or :meth:`to_xarray`.
     """
 
-    def __init__(self, file: ImageFile, index: int, level: int) -> None:
+    def __init__(self, file: ImageFile, index: int, level: int, info: SeriesInfo | None = None) -> None:
         self._file = file
         self.index = index
         self.level_index = level
-        self._info = file._state().infos[index]
+        self._info = info if info is not None else file._state().infos[index]
         if not 0 <= level < len(self._info.levels):
             raise IndexError(f"series {index} has {len(self._info.levels)} resolution level(s), not {level + 1}")
         spec = file.spec
@@ -684,7 +787,7 @@ class Series(LazyArray):
         """Resolution level ``n`` (0 is full resolution); negative counts from the smallest."""
         if n < 0:
             n += self.resolution_count
-        return Series(self._file, self.index, n)
+        return Series(self._file, self.index, n, self._info)
 
     @property
     def levels(self) -> tuple[Series, ...]:
@@ -779,7 +882,8 @@ class Series(LazyArray):
         return f"<bfbridge.Series {self.index} {self.name!r}{level} {shape}>"
 
     def __reduce__(self):
-        return (_series_from, (self._file, self.index, self.level_index))
+        # The core metadata travels along, so unpickling (e.g. in a dask scheduler) never opens the file.
+        return (Series, (self._file, self.index, self.level_index, self._info))
 
     # ------------------------------------------------------------- reading
 
@@ -834,8 +938,8 @@ class Series(LazyArray):
 
     def _jobs(self, window: Window, out: np.ndarray):
         """One job per physical plane and strip: (plane, y0, y1, x0, x1, [(channel, sample, view)])."""
-        fold = self._file.spec.fold_rgb
-        step = self._samples if fold else 1
+        step = self._samples if self._file.spec.fold_rgb else 1
+        fold = step > 1  # fold_rgb only changes series that have samples
         groups: dict[tuple[int, int, int], list[tuple[int | None, np.ndarray]]] = {}
         for ti, t in enumerate(window.t):
             for ci, c in enumerate(window.c):
@@ -888,10 +992,6 @@ class Series(LazyArray):
         ``lazy=True`` (default) wraps the dask array; ``lazy=False`` reads into numpy.
         """
         return to_dataarray(self, self.to_dask() if lazy else self.to_numpy())
-
-
-def _series_from(file: ImageFile, index: int, level: int) -> Series:
-    return Series(file, index, level)
 
 
 def supported_formats() -> list[dict[str, Any]]:
