@@ -16,6 +16,7 @@ import numpy as np
 
 from ._version import __version__
 from .config import Settings, configure
+from .convert import convert
 from .errors import (
     BioFormatsError,
     FileClosedError,
@@ -62,6 +63,7 @@ __all__ = [
     "UnsupportedFormatError",
     "__version__",
     "configure",
+    "convert",
     "find_java",
     "imread",
     "jvm_info",

@@ -135,6 +135,32 @@ def _demo_convert(image, args) -> str | None:
     return f"Converted to OME-Zarr         -> {target}"
 
 
+# ---------------------------------------------------------------------------- convert
+
+
+def cmd_convert(args) -> int:
+    """Convert a file to OME-Zarr or OME-TIFF (the format follows the output's suffix)."""
+    from .convert import convert
+
+    target = convert(
+        args.src,
+        args.dst,
+        ngff_version=args.ngff_version,
+        compression=args.compression,
+        compression_level=args.compression_level,
+        chunks=args.chunks,
+        levels=args.levels,
+        downsample_method=args.downsample_method,
+        series=args.series,
+        overwrite=args.overwrite,
+        progress=not args.no_progress,
+        max_workers=args.max_workers,
+        group_files=not args.no_group_files,
+    )
+    print(f"wrote {target}")
+    return 0
+
+
 # ---------------------------------------------------------------------------- jars
 
 
@@ -230,6 +256,40 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="show the main job on a generated image (no data needed)")
     demo.add_argument("--output", help="folder for the converted demo output (default: a temp folder)")
     demo.set_defaults(run=cmd_demo)
+
+    from .convert import options as convert_options
+
+    conv = commands.add_parser(
+        "convert",
+        help="convert a file to OME-Zarr (*.ome.zarr) or OME-TIFF (*.ome.tif, *.ome.tiff)",
+        description="Convert SRC to DST; the format follows DST's suffix: .ome.zarr or .ome.tif/.ome.tiff.",
+    )
+    conv.add_argument("src", help="input file, or a Bio-Formats .fake id")
+    conv.add_argument("dst", help="output: NAME.ome.zarr, NAME.ome.tif or NAME.ome.tiff (must not exist)")
+    conv.add_argument(
+        "--ngff-version", choices=convert_options.NGFF_VERSIONS, default="0.5", help="OME-Zarr: 0.5 (zarr v3) or 0.4"
+    )
+    conv.add_argument(
+        "--compression",
+        help=f"OME-Zarr: {', '.join(convert_options.ZARR_COMPRESSIONS)}; "
+        f"OME-TIFF: {', '.join(convert_options.TIFF_COMPRESSIONS)} (first is the default)",
+    )
+    conv.add_argument("--compression-level", type=int, help="codec level (default: the codec's usual one)")
+    conv.add_argument(
+        "--chunks",
+        type=convert_options.parse_sizes,
+        help="Y,X or T,C,Z,Y,X Zarr chunk, or Y,X TIFF tile (default 1024,1024)",
+    )
+    conv.add_argument("--levels", type=int, help="resolution levels (default: the source's, or until one fits a chunk)")
+    conv.add_argument(
+        "--downsample-method", choices=convert_options.DOWNSAMPLE_METHODS, default="mean", help="how levels are made"
+    )
+    conv.add_argument("--series", type=convert_options.parse_sizes, help="series to convert, e.g. 0,2 (default: all)")
+    conv.add_argument("--overwrite", action="store_true", help="replace DST (once the new output is complete)")
+    conv.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    conv.add_argument("--max-workers", type=int, help="blocks read and written at once (default: CPU count)")
+    conv.add_argument("--no-group-files", action="store_true", help="do not group companion files")
+    conv.set_defaults(run=cmd_convert)
 
     jar = commands.add_parser("jars", help="show, fetch or lock the Bio-Formats jars")
     jar.add_argument("action", nargs="?", choices=("status", "fetch", "lock"), default="status")

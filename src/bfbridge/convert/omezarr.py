@@ -1,0 +1,69 @@
+"""OME-Zarr output in the bioformats2raw layout (NGFF 0.5 on zarr v3, or 0.4 on zarr v2).
+
+::
+
+    out.ome.zarr/            root group: bioformats2raw.layout = 3
+      OME/                   group listing the series; METADATA.ome.xml beside its metadata
+      0/ 1/ ...              one image group per series: multiscales + omero
+        0/ 1/ ...            one array per resolution level, axes t, c, z, y, x
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import zarr
+
+from ..array import channel_labels
+from ..metadata import Quantity
+from . import ngff, omexml, pyramid, store
+from .options import Options
+from .parallel import Runner
+from .progress import Progress
+
+
+def _time_increment(ome, series) -> Quantity | None:
+    if series.index >= len(ome.images):
+        return None
+    pixels = ome.images[series.index].pixels
+    if not pixels.time_increment:
+        return None
+    return Quantity(float(pixels.time_increment), pixels.time_increment_unit.value)
+
+
+def write(image, picked: list, path: Path, options: Options, runner: Runner, progress: Progress) -> None:
+    """Write the picked series of ``image`` (opened with RGB folded into C) to a new store at ``path``."""
+    version = options.ngff_version
+    root = zarr.open_group(
+        zarr.storage.LocalStore(path), mode="w-", zarr_format=options.zarr_format,
+        attributes=ngff.root_attributes(version),
+    )  # fmt: skip
+    names = [str(position) for position in range(len(picked))]
+    pyramids = []
+    for name, series in zip(names, picked, strict=True):
+        levels = pyramid.plan(series, options.levels, options.chunks[3:])
+        group = root.create_group(name)
+        arrays = store.create_levels(group, levels, series.dtype, options, dimension_names=tuple(ngff.AXES))
+        pyramids.append(store.Pyramid(series, levels, arrays))
+    progress.expect(sum(entry.nbytes for entry in pyramids))
+    store.write_levels(pyramids, runner, progress, options)
+    ome = image.ome
+    for name, entry in zip(names, pyramids, strict=True):
+        series = entry.series
+        multiscale = ngff.multiscales(
+            series.name or f"series {series.index}", entry.levels, series.physical_size,
+            _time_increment(ome, series), options.downsample_method, version,
+        )  # fmt: skip
+        display = ngff.omero(
+            channel_labels(series), _colours(series), entry.channel_ranges(), series.dtype, series.shape[2],
+            rgb=series.chunks[1] > 1,
+        )  # fmt: skip
+        root[name].attrs.update(ngff.image_attributes(multiscale, display, version))
+    root.create_group("OME", attributes=ngff.ome_group_attributes(names, version))
+    (path / "OME" / "METADATA.ome.xml").write_text(omexml.for_zarr(ome, picked), encoding="utf-8")
+
+
+def _colours(series) -> list[str | None]:
+    """The file's channel colours, one per output channel (RGB samples get none: defaults apply)."""
+    colours = [ngff.colour_hex(c) for c in series.channel_colors]
+    return colours if len(colours) == series.shape[1] else [None] * series.shape[1]
