@@ -41,15 +41,32 @@ def interleaved(functions: dict[str, Callable[[], object]], repeats: int = 9, wa
     return best
 
 
+#: Linux keeps ru_maxrss across fork and exec, so a child of a large process would report the
+#: parent's size; VmHWM belongs to the child's own address space.
+_PEAK_RSS = """
+def _peak_rss_mib():
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
+
+
 def peak_rss_of(code: str, env: dict[str, str] | None = None) -> dict:
     """Run ``code`` in a fresh interpreter; return its JSON output plus its peak RSS in MiB."""
     wrapper = (
         "import json, resource, sys\n"
         f"{code}\n"
         "result = globals().get('result', {})\n"
-        "result['peak_rss_mib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "result['peak_rss_mib'] = _peak_rss_mib()\n"
         "print('RESULT ' + json.dumps(result))\n"
     )
+    wrapper = _PEAK_RSS + wrapper
     environment = {**os.environ, **(env or {})}
     completed = subprocess.run(
         [sys.executable, "-c", wrapper], capture_output=True, text=True, env=environment, timeout=1800

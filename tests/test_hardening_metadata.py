@@ -91,7 +91,7 @@ LAUGHS = (
 SECRET = "TOP-SECRET-4242"
 
 ENTITY_PROBE = """
-import json, resource, jpype, numpy as np, bfbridge as bf
+import json, jpype, numpy as np, bfbridge as bf
 from bfbridge import metadata
 bf.jvm_info()
 
@@ -120,7 +120,9 @@ for label, xml in XML.items():
     except BaseException as error:
         report[label] = [type(error).__name__, str(error)[:300]]
 report["peak_heap_mb"] = peak_heap_mb()
-report["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the (large) pytest parent across exec
+status = open("/proc/self/status").read().splitlines()
+report["max_rss_mb"] = next(int(line.split()[1]) >> 10 for line in status if line.startswith("VmHWM"))
 print(json.dumps(report))
 """
 

@@ -55,3 +55,42 @@ def test_failed_open_leaves_no_handle(tmp_path):
         with pytest.raises(bfbridge.FormatError):
             bfbridge.open(path)
     assert str(path) not in _open_files()
+
+
+def test_planes_are_released_as_soon_as_python_drops_them():
+    """No Java object may keep a numpy destination alive until Java's GC runs (it rarely does)."""
+    import tracemalloc
+
+    path = "big&sizeX=1024&sizeY=1024&sizeZ=40&pixelType=uint16.fake"  # 40 planes of 2 MiB
+    with bfbridge.open(path, max_workers=1) as image:
+        series = image.series[0]
+        series[0, 0, 0]
+        tracemalloc.start()
+        try:
+            for z in range(40):
+                assert series[0, 0, z].shape == (1024, 1024)
+            current, _ = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert current < 3 * 2**21, f"{current / 2**20:.0f} MiB of planes still alive after reading them"
+
+
+@pytest.mark.parametrize("strategy", ["_foreign_memory_copy", "_unsafe_copy", "_ScratchCopy"])
+def test_every_copy_strategy_copies_exactly(strategy):
+    import jpype
+
+    from bfbridge import jvm, pixels
+
+    jvm.ensure_started()
+    try:
+        copy = getattr(pixels, strategy)()
+    except Exception as error:  # e.g. no foreign-memory API before Java 22
+        pytest.skip(f"{strategy} is unavailable on this JVM: {error}")
+    rng = np.random.default_rng(7)
+    for size in (1, 7, 4096, 3 * 2**20 + 5):
+        data = rng.integers(-128, 128, size, dtype=np.int8)
+        java_bytes = jpype.JArray(jpype.JByte)(data.tolist() if size < 5000 else data)
+        out = np.zeros(size + 16, np.uint8)
+        copy(java_bytes, size, out[8 : 8 + size])
+        assert out[8 : 8 + size].tobytes() == data.tobytes()
+        assert not out[:8].any() and not out[8 + size :].any()  # nothing written outside the target

@@ -8,7 +8,9 @@ reused ``byte[]`` is exported again while an earlier view is alive).
 
 from __future__ import annotations
 
+import functools
 import sys
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -92,9 +94,74 @@ class ByteBuffers:
 
 
 def _put(java_bytes, size: int, destination: np.ndarray) -> None:
-    """Copy ``size`` bytes of a Java array into a C-contiguous numpy array, in Java."""
-    target = jpype.nio.convertToDirectBuffer(destination.reshape(-1).view(np.uint8))
-    target.put(java_bytes, 0, size)
+    """Copy ``size`` bytes of a Java array into a C-contiguous numpy array: one copy, in Java."""
+    _copier()(java_bytes, size, destination)
+
+
+@functools.cache
+def _copier():
+    """The best way this JVM offers to copy a ``byte[]`` into native memory.
+
+    No per-call Java object may refer to the numpy array: ``jpype.nio.convertToDirectBuffer``
+    makes a ``DirectByteBuffer`` that keeps its array alive until Java's garbage collector
+    runs, which with a large heap is rarely, so every plane read stayed in memory. The copy
+    goes to the array's address instead: through the foreign-memory API on Java 22+, through
+    ``sun.misc.Unsafe`` before that (no deprecation there yet). If neither works, a scratch
+    buffer wrapped once per reader thread costs a second copy but holds nothing.
+    """
+    for make in (_foreign_memory_copy, _unsafe_copy):
+        try:
+            copy = make()
+            probe = np.zeros(8, np.uint8)
+            copy(jpype.JArray(jpype.JByte)([1, 2, 3, 4, 5, 6, 7, 8]), 8, probe)
+            if probe.tolist() == [1, 2, 3, 4, 5, 6, 7, 8]:
+                return copy
+        except Exception:  # API missing, restricted, or refused on this JVM
+            continue
+    return _ScratchCopy()
+
+
+def _foreign_memory_copy():
+    segment = jpype.JClass("java.lang.foreign.MemorySegment")
+    byte_layout = jpype.JClass("java.lang.foreign.ValueLayout").JAVA_BYTE
+    # One segment over all memory, made once; reinterpret is caller-sensitive, and JPype's
+    # direct call goes through an internal class it may not access, so call the interface's method.
+    reinterpret = segment.class_.getMethod("reinterpret", jpype.JLong.class_)
+    everything = reinterpret.invoke(segment.NULL, jpype.JLong((1 << 63) - 1))
+
+    def copy(java_bytes, size: int, destination: np.ndarray) -> None:
+        segment.copy(java_bytes, 0, everything, byte_layout, destination.ctypes.data, size)
+
+    return copy
+
+
+def _unsafe_copy():
+    field = jpype.JClass("sun.misc.Unsafe").class_.getDeclaredField("theUnsafe")
+    field.setAccessible(True)
+    unsafe = field.get(None)
+    base = unsafe.arrayBaseOffset(jpype.JArray(jpype.JByte))
+
+    def copy(java_bytes, size: int, destination: np.ndarray) -> None:
+        unsafe.copyMemory(java_bytes, jpype.JLong(base), None, jpype.JLong(destination.ctypes.data), jpype.JLong(size))
+
+    return copy
+
+
+class _ScratchCopy:
+    """Two copies through a per-thread numpy scratch buffer whose Java wrapper is made once."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def __call__(self, java_bytes, size: int, destination: np.ndarray) -> None:
+        scratch, wrapper = getattr(self._local, "buffer", (None, None))
+        if scratch is None or scratch.size < size:
+            scratch = np.empty(size, np.uint8)
+            wrapper = jpype.nio.convertToDirectBuffer(scratch)
+            self._local.buffer = (scratch, wrapper)
+        wrapper.clear()
+        wrapper.put(java_bytes, 0, size)
+        destination.reshape(-1).view(np.uint8)[:size] = scratch[:size]
 
 
 def read_region(

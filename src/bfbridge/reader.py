@@ -18,7 +18,7 @@ import threading
 import warnings
 import weakref
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -197,12 +197,21 @@ class ReaderPool:
                     break
                 self._condition.wait()
         try:
-            return self._create()
+            reader = self._create()
         except BaseException:
             with self._condition:
                 self._count -= 1
                 self._condition.notify()
             raise
+        with self._condition:
+            closed = self._closed
+            if closed:  # closed while this reader was being opened: it must not outlive close()
+                self._count -= 1
+                self._condition.notify()
+        if closed:
+            reader.close()
+            raise FileClosedError(f"{self._label} is closed; open it again with bfbridge.open()")
+        return reader
 
     def _release(self, reader: _Reader, healthy: bool) -> None:
         with self._condition:
@@ -932,7 +941,9 @@ class Series(LazyArray):
                     failed.set()
                     raise
 
-        for future in [_shared_executor().submit(drain) for _ in range(workers)]:
+        futures = [_shared_executor().submit(drain) for _ in range(workers)]
+        wait(futures)  # no read may outlive this call, even when one of them failed
+        for future in futures:
             future.result()
         return out
 
