@@ -24,7 +24,6 @@ class _PythonAppender:
         self._name = "bfbridge-python"
         self._started = False
         self._context = None
-        self._filters = None
 
     @jpype.JOverride
     def doAppend(self, event):

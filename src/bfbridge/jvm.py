@@ -228,12 +228,6 @@ def is_started() -> bool:
     return _started is not None
 
 
-def settings_in_force() -> config.Settings:
-    ensure_started()
-    assert _started is not None
-    return _started.settings
-
-
 def jvm_info() -> dict:
     """Java version and home, heap, classpath, jar source and Bio-Formats version.
 

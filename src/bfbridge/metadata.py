@@ -33,9 +33,6 @@ class Quantity:
     value: float
     unit: str
 
-    def __iter__(self):
-        return iter((self.value, self.unit))
-
 
 @dataclass(frozen=True)
 class SeriesMetadata:
