@@ -167,7 +167,7 @@ def probe(path: str, group_files: bool = True, memoize: bool | int | None = None
             allowed=isinstance(error, allowed),
             message=str(error)[:400],
         )
-    folder = os.path.dirname(path)
+    folder = os.path.realpath(os.path.dirname(path))
     outcome["left_open"] = sorted(f.path for f in psutil.Process().open_files() if f.path.startswith(folder))
     return outcome
 

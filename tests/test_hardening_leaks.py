@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import shutil
 import stat
 import subprocess
@@ -37,7 +38,8 @@ def _open_files() -> set[str]:
 
 
 def _open_under(folder: Path) -> list[str]:
-    return sorted(path for path in _open_files() if path.startswith(str(folder)))
+    real = os.path.realpath(folder)  # the OS reports real paths
+    return sorted(path for path in _open_files() if path.startswith(real))
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ The child code is flat (no indentation) so that cases can be assembled from piec
 from __future__ import annotations
 
 import json
+import os
 import zlib
 
 import numpy as np
@@ -160,7 +161,7 @@ for attempt in range(3):
     report["small_series_ok"].append(bool((small.to_numpy() == expected).all()))
     report["readers"].append([image.readers_open, image.pool_size])
 image.close()
-report["left_open"] = [f.path for f in psutil.Process().open_files() if f.path == {str(inflate_bomb)!r}]
+report["left_open"] = [f.path for f in psutil.Process().open_files() if f.path == {os.path.realpath(inflate_bomb)!r}]
 report["still_reads"] = still_reads({str(small_tiff)!r})
 print(json.dumps(report))
 """

@@ -26,7 +26,8 @@ EXTENSIONS = [".tif", ".ome.tiff", ".czi", ".nd2", ".lif", ".png", ".jpg", ".gif
 
 
 def _open_under(folder: Path) -> list[str]:
-    return sorted(f.path for f in psutil.Process().open_files() if f.path.startswith(str(folder)))
+    real = os.path.realpath(folder)  # the OS reports real paths
+    return sorted(f.path for f in psutil.Process().open_files() if f.path.startswith(real))
 
 
 def _sha256s(path: Path, group_files: bool = True) -> list[str]:
