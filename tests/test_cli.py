@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
+
+from bfbridge import cli
 
 
 def bfbridge(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -78,3 +83,130 @@ def test_exit_codes(args, code, message):
 def test_debug_shows_the_traceback():
     result = bfbridge("--debug", "info", "/no/such/file.czi")
     assert result.returncode == 1 and "Traceback" in result.stderr
+
+
+def test_help_is_plain_text():
+    """No reST markup in --help, and the exit codes and accepted output names are spelled out."""
+    top, convert = bfbridge("--help"), bfbridge("convert", "--help")
+    assert top.returncode == convert.returncode == 0
+    assert "``" not in top.stdout + convert.stdout
+    assert "143 SIGTERM" in top.stdout
+    assert ".ome.zarr (or .zarr)" in convert.stdout and "OME-Zarr only" in convert.stdout
+
+
+# ---------------------------------------------------------------------------- convert options
+
+NO_JAVA = {**os.environ, "BFBRIDGE_JAVA_HOME": "/no/such/java"}  # starting the JVM would be an exit-1 error
+SMALL = "e&sizeX=8&sizeY=8.fake"
+
+
+@pytest.mark.parametrize(
+    ("dst", "args", "message"),
+    [
+        ("out.ome.zarr", ["--compression-level", "50"], "compression_level for blosc-zstd must be 0 to 9, got 50"),
+        ("out.ome.zarr", ["--compression", "zstd", "--compression-level", "23"], "must be -131072 to 22, got 23"),
+        ("out.ome.zarr", ["--compression", "gzip", "--compression-level", "-1"], "must be 0 to 9, got -1"),
+        ("out.ome.tif", ["--compression", "lzw", "--compression-level", "5"], "compression 'lzw' has no levels"),
+        ("out.ome.zarr", ["--compression", "foo"], "compression for zarr output must be one of blosc-zstd"),
+        ("out.ome.zarr", ["--compression", "lzw"], "compression for zarr output must be one of"),
+        ("out.ome.zarr", ["--chunks", "1,2,3"], "chunks must be 2 (Y, X) or 5 (T, C, Z, Y, X) positive sizes"),
+        ("out.ome.zarr", ["--chunks", "0,5"], "positive sizes, got (0, 5)"),
+        ("out.ome.zarr", ["--levels", "0"], "levels must be at least 1, got 0"),
+        ("out.ome.zarr", ["--max-workers", "0"], "max_workers must be at least 1, got 0"),
+        ("out.ome.tif", ["--ngff-version", "0.4"], "--ngff-version applies to OME-Zarr output (*.ome.zarr)"),
+        ("out.png", [], "cannot tell the output format from 'out.png'"),
+        ("out.ome.zarr", ["--ngff-version", "0.3"], "invalid choice: '0.3'"),  # argparse's own checks
+        ("out.ome.zarr", ["--chunks", "a,b"], "expected comma-separated integers"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(dst, args, message, tmp_path):
+    """Exit 2 with argparse's usage message, before the JVM starts and before anything is written."""
+    result = bfbridge("convert", SMALL, str(tmp_path / dst), *args, env=NO_JAVA)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("usage: bfbridge convert")
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("bfbridge convert: error: ") and message in last
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("dst", "args"),
+    [
+        ("plain.zarr", ["--compression", "zstd", "--compression-level", "-5"]),  # .zarr is OME-Zarr too
+        ("out.ome.tif", ["--compression", "zlib", "--compression-level", "9"]),
+    ],
+)
+def test_valid_option_values_convert(dst, args, tmp_path):
+    result = bfbridge("convert", SMALL, str(tmp_path / dst), "--no-progress", *args)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"wrote {tmp_path / dst}"
+
+
+def test_tiff_zstd_without_imagecodecs_says_how_to_install_it(tmp_path):
+    code = (
+        "import sys; sys.modules['imagecodecs'] = None; from bfbridge.cli import main; "
+        f"sys.exit(main(['convert', {SMALL!r}, {str(tmp_path / 'out.ome.tif')!r}, '--compression', 'zstd']))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=NO_JAVA)
+    assert result.returncode == 2
+    assert "OME-TIFF compression 'zstd' needs the imagecodecs package: pip install imagecodecs" in result.stderr
+
+
+def test_existing_output_names_the_cli_flag(tmp_path):
+    target = tmp_path / "out.ome.tif"
+    target.write_bytes(b"keep")
+    result = bfbridge("convert", SMALL, str(target), env=NO_JAVA)  # refused before the JVM starts
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"bfbridge: error: [Errno 17] the output exists; pass --overwrite to replace it: '{target}'\n"
+    )
+    assert target.read_bytes() == b"keep"
+
+
+# ---------------------------------------------------------------------------- unexpected errors, SIGTERM
+
+
+def fail_unexpectedly(args) -> int:
+    raise RuntimeError("error during blosc compression: -10\nsecond line")
+
+
+def test_unexpected_error_is_one_line(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "cmd_formats", fail_unexpectedly)
+    assert cli.main(["formats"]) == 1
+    assert capsys.readouterr().err == (
+        "bfbridge: error: RuntimeError: error during blosc compression: -10; second line "
+        "(rerun with --debug for the traceback)\n"
+    )
+
+
+def test_unexpected_error_with_debug_raises(monkeypatch):
+    monkeypatch.setattr(cli, "cmd_formats", fail_unexpectedly)
+    with pytest.raises(RuntimeError, match="blosc"):
+        cli.main(["--debug", "formats"])
+
+
+def test_sigterm_removes_the_partial_output(tmp_path):
+    """What a batch scheduler sends at wall time: exit 143 (128 + SIGTERM), nothing left behind."""
+    big = "big&sizeX=2048&sizeY=2048&sizeZ=100&pixelType=uint16.fake"  # 800 MB: seconds to write
+    target = tmp_path / "big.ome.zarr"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bfbridge", "convert", big, str(target), "--no-progress"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not any(tmp_path.glob(".big.ome.zarr.partial-*")) and process.poll() is None:
+            assert time.monotonic() < deadline, "no partial output within 120 s"
+            time.sleep(0.05)
+        assert process.poll() is None, f"finished before it could be terminated: {process.communicate()}"
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 143, err
+    assert err == "bfbridge: terminated (SIGTERM)\n"
+    assert list(tmp_path.iterdir()) == []

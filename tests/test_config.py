@@ -105,3 +105,22 @@ def test_configure_after_start_names_the_settings_in_force(python):
     assert "REFUSED cannot change max_heap after the JVM started" in result.stdout
     assert "max_heap='1g'" in result.stdout
     assert "JVMAlreadyStartedError" not in result.stderr
+
+
+def test_environment_set_in_a_notebook_before_the_first_read_reaches_the_jvm(python):
+    result = python(
+        """
+        import json, os, bfbridge
+        from bfbridge import config
+        before = config.resolve().max_heap              # e.g. a library asked for the settings early
+        os.environ["BFBRIDGE_MAX_HEAP"] = "1280m"       # then the notebook sets the heap
+        info = bfbridge.jvm_info()
+        config.resolve()                                # once the JVM runs, the environment is kept
+        os.environ["BFBRIDGE_MAX_WORKERS"] = "7"        # (reads ask for the settings all the time)
+        print(json.dumps([before, info["max_heap"], config.resolve().max_workers]))
+        """,
+        env={"BFBRIDGE_MAX_WORKERS": "3"},
+    )
+    before, started_with, workers = json.loads(result.stdout.strip().splitlines()[-1])
+    assert before != "1280m" and started_with == "1280m"
+    assert workers == 3

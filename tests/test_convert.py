@@ -236,7 +236,7 @@ def test_axes_units_scales_and_omero(kind, converted, canonical):
     if kind == "ngff04":
         assert multiscale["version"] == "0.4"
     assert multiscale["axes"] == [
-        {"name": "t", "type": "time"},
+        {"name": "t", "type": "time", "unit": "second"},  # from the planes' DeltaT (no TimeIncrement)
         {"name": "c", "type": "channel"},
         {"name": "z", "type": "space", "unit": "micrometer"},
         {"name": "y", "type": "space", "unit": "micrometer"},
@@ -244,7 +244,8 @@ def test_axes_units_scales_and_omero(kind, converted, canonical):
     ]
     pixel = EXPECTED[sample]["series"][0]["physical_size_x"][0]
     [dataset] = multiscale["datasets"]
-    assert dataset["coordinateTransformations"] == [{"type": "scale", "scale": [1.0, 1.0, 0.32, pixel, pixel]}]
+    step = 60.04549992084503  # the mean DeltaT step (see test_convert_time_axis.py)
+    assert dataset["coordinateTransformations"] == [{"type": "scale", "scale": [step, 1.0, 0.32, pixel, pixel]}]
     data = canonical(sample, 0)
     channels = attributes["omero"]["channels"]
     assert [c["label"] for c in channels] == ["LED555", "LED470"]
@@ -686,8 +687,8 @@ def test_cli_flags_map_to_options(stack_tiff, tmp_path):
     ("args", "code", "message"),
     [
         (["--ngff-version", "0.3"], 2, "invalid choice: '0.3'"),
-        (["--compression", "lzw"], 1, "bfbridge: error: compression for zarr output must be one of"),
-        (["--chunks", "1,2,3"], 1, "bfbridge: error: chunks must be 2 (Y, X) or 5"),
+        (["--compression", "lzw"], 2, "bfbridge convert: error: compression for zarr output must be one of"),
+        (["--chunks", "1,2,3"], 2, "bfbridge convert: error: chunks must be 2 (Y, X) or 5"),
         (["--chunks", "a,b"], 2, "expected comma-separated integers"),
     ],
 )

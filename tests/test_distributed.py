@@ -112,20 +112,26 @@ def test_a_remote_url_computes_on_the_cluster(client, corpus):
         assert any(method == "GET" and path == f"/{relative}" for method, path, _ in served.requests)  # workers read
 
 
-def test_workers_start_their_jvm_with_the_parents_heap(python, corpus):
+def test_workers_start_their_jvm_with_the_parents_heap_and_read_settings(python, corpus):
     result = python(
         f"""
         import json, bfbridge, distributed
-        bfbridge.configure(max_heap="768m")
+        bfbridge.configure(max_heap="768m", read_timeout=42, memoize_ms=250)
         with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as c:
             with distributed.Client(c) as client, bfbridge.open({str(corpus / CZI)!r}) as image:
                 image.series[0].to_dask().sum().compute()
                 heaps = client.run(lambda: [bfbridge.jvm_info()[k] for k in ("max_heap", "max_heap_bytes")])
+                settings = lambda: bfbridge.config.resolve()  # noqa: E731
+                reading = client.run(lambda: [settings().read_timeout, settings().memoize_ms])
         info = bfbridge.jvm_info()
-        print(json.dumps({{"workers": sorted(heaps.values()), "parent": [info["max_heap"], info["max_heap_bytes"]]}}))
+        print(json.dumps({{
+            "workers": sorted(heaps.values()), "parent": [info["max_heap"], info["max_heap_bytes"]],
+            "reading": sorted(reading.values()),
+        }}))
         """
     )
     heaps = json.loads(result.stdout.strip().splitlines()[-1])
+    assert heaps["reading"] == [[42.0, 250], [42.0, 250]]  # a timeout set in the client bounds workers' reads too
     assert len(heaps["workers"]) == 2
     for setting, maximum in [*heaps["workers"], heaps["parent"]]:
         assert setting == "768m"
@@ -144,3 +150,17 @@ def test_conversion_runs_on_the_cluster(client, corpus, tmp_path):
     assert workers and workers <= set(client.scheduler_info()["workers"])
     level0 = zarr.open_group(str(target), mode="r")["0"]["0"][...]
     assert _sha256(np.ascontiguousarray(level0)) == EXPECTED[CZI]["series"][0]["sha256"]
+
+
+def test_pyramidal_ome_tiff_conversion_runs_on_the_cluster(client, corpus, tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    svs = "svs/CMU-1-Small-Region.svs"
+    target = tmp_path / "slide.ome.tif"
+    with distributed.get_task_stream(client) as tasks:
+        bfbridge.convert(str(corpus / svs), str(target))
+    assert {task["worker"] for task in tasks.data} == set(client.scheduler_info()["workers"])  # both workers wrote
+    with tifffile.TiffFile(target) as written:
+        assert written.is_ome and len(written.series) == 3
+    with bfbridge.open(target) as image:
+        for index, expected in enumerate(EXPECTED[svs]["series"]):
+            assert _sha256(image.series[index].to_numpy()) == expected["sha256"]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import dask.array as da
 import numpy as np
 import pytest
+import tifffile
 
 import bfbridge
 from bfbridge import napari_reader
@@ -190,3 +192,105 @@ def test_get_reader_declines_directories_and_reads_lists(corpus, tmp_path):
     paths = [str(corpus / ND2), str(corpus / CZI)]
     layers = get_reader(paths)(paths)
     assert [kwargs["metadata"]["path"] for _, kwargs, _ in layers] == paths
+
+
+# ---------------------------------------------------------------------- which files get_reader takes
+
+
+def written(folder: Path, name: str, content: bytes = b"time,intensity\n0,12\n1,15\n") -> str:
+    """A file in a folder of its own: some Bio-Formats readers judge a file by its neighbours."""
+    folder.mkdir()
+    (folder / name).write_bytes(content)
+    return str(folder / name)
+
+
+def zipped(folder: Path, member: Path) -> str:
+    archive = folder / "archive.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.write(member, member.name)
+    return str(archive)
+
+
+def stack_tif(folder: Path) -> tuple[Path, np.ndarray]:
+    """A 4-page uint16 TIFF written by tifffile."""
+    data = np.arange(4 * 20 * 30, dtype=np.uint16).reshape(4, 20, 30)
+    folder.mkdir(exist_ok=True)
+    tifffile.imwrite(folder / "cells.tif", data, photometric="minisblack")
+    return folder / "cells.tif", data
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("table.csv", b"time,intensity\n0,12\n1,15\n"),
+        ("numbers.csv", b"1,2,3\n4,5,6\n7,8,9\n"),
+        ("notes.txt", b"hello world\n"),
+        ("hostname", b"example\n"),  # no suffix at all, like /etc/hostname
+        ("settings.xml", b'<?xml version="1.0"?><settings/>'),
+        ("run.log", b"started\n"),
+        ("page.html", b"<html><body>hi</body></html>"),
+        ("setup.cfg", b"[metadata]\nname = x\n"),
+        ("samples.dat", bytes(range(256)) * 4),
+    ],
+)
+def test_get_reader_declines_files_bioformats_does_not_claim(name, content, tmp_path):
+    assert get_reader(written(tmp_path / "data", name, content)) is None
+
+
+@pytest.mark.parametrize("suffix", sorted(napari_reader.GENERIC_SUFFIXES - {"zip"}))
+def test_every_generic_suffix_is_checked_by_content(suffix, tmp_path):
+    assert get_reader(written(tmp_path / "data", f"notes.{suffix}")) is None
+
+
+def test_get_reader_declines_zips_whose_first_member_is_no_image(tmp_path):
+    text = Path(written(tmp_path / "data", "notes.txt"))
+    assert get_reader(zipped(tmp_path / "data", text)) is None
+    assert get_reader(written(tmp_path / "broken", "broken.zip", b"PK not really")) is None
+    empty = tmp_path / "empty.zip"
+    zipfile.ZipFile(empty, "w").close()
+    assert get_reader(str(empty)) is None
+
+
+def test_tifffile_tif_and_zipped_tif_read_correctly(tmp_path):
+    path, data = stack_tif(tmp_path / "data")
+    for source in (str(path), zipped(tmp_path, path)):
+        ((layer, kwargs, kind),) = read(source)
+        assert kind == "image" and layer.shape == (4, 1, 20, 30)  # T, Z, Y, X
+        np.testing.assert_array_equal(layer.compute()[:, 0], data)
+        assert kwargs["metadata"]["path"] == source
+
+
+@pytest.mark.parametrize("sample", ["mrc/EMD-3001.map", "jpeg/chelsea.jpg", "tiff/5channel.tif", CZI])
+def test_corpus_files_are_taken_with_their_data(sample, corpus):
+    """``.map``, ``.jpg`` and ``.tif`` are checked by content (generic or shared suffixes); ``.czi`` by name."""
+    layers = read(corpus / sample)
+    assert len(layers) == EXPECTED[sample]["series_count"]
+    assert sha256(layers[0][0].compute()) == EXPECTED[sample]["series"][0]["sha256"]  # a dropped C=1 keeps the bytes
+
+
+def test_a_file_that_fails_to_read_gives_napari_none(tmp_path, caplog):
+    broken = written(tmp_path / "data", "broken.czi", b"ZISRAWFILE" + bytes(100))
+    reader = get_reader(broken)
+    assert reader is not None  # .czi is one reader's suffix: taken by name
+    with caplog.at_level("WARNING", logger="bfbridge.napari_reader"):
+        assert reader(broken) is None
+    assert "broken.czi" in caplog.text
+    missing = str(tmp_path / "missing.czi")
+    assert get_reader(missing)(missing) is None
+
+
+def test_napari_protocol_through_npe2(tmp_path):
+    """npe2 (napari's plugin engine) skips a declined file and reports a failed read without a traceback."""
+    from npe2 import PluginManager, io_utils
+    from npe2.manifest import PluginManifest
+
+    manager = PluginManager.instance()
+    if "bfbridge" not in {manifest.name for manifest in manager.iter_manifests()}:
+        manager.register(PluginManifest.from_file(napari_reader.MANIFEST))
+    path, data = stack_tif(tmp_path / "data")
+    ((layer, _, _),) = io_utils.read([str(path)], stack=False, plugin_name="bfbridge")
+    np.testing.assert_array_equal(layer.compute()[:, 0], data)
+    with pytest.raises(ValueError, match="refused the file"):
+        io_utils.read([written(tmp_path / "csv", "table.csv")], stack=False, plugin_name="bfbridge")
+    with pytest.raises(ValueError, match="returned no data"):
+        io_utils.read([written(tmp_path / "czi", "broken.czi", bytes(64))], stack=False, plugin_name="bfbridge")

@@ -8,6 +8,7 @@ slice reads only the planes and the rows and columns it needs.
 
 from __future__ import annotations
 
+import math
 import operator
 from dataclasses import dataclass
 
@@ -171,12 +172,14 @@ def plane_chunks(shape: tuple[int, ...], itemsize: int, channel_step: int, tile:
     if height * width * pixel <= PLANE_CHUNK_LIMIT:
         return (1, channel_step, 1, height, width, *extra)
     tile_h, tile_w = max(1, min(tile[0], height)), max(1, min(tile[1], width))
+
+    def grown(factor: int) -> tuple[int, int]:  # each axis stops at the plane's edge (strips span the width)
+        return min(height, tile_h * factor), min(width, tile_w * factor)
+
     factor = 1
-    while tile_h * (factor + 1) * tile_w * (factor + 1) * pixel <= CHUNK_TARGET_BYTES and (
-        tile_h * factor < height or tile_w * factor < width
-    ):
+    while grown(factor) != (height, width) and math.prod(grown(factor + 1)) * pixel <= CHUNK_TARGET_BYTES:
         factor += 1
-    return (1, channel_step, 1, min(height, tile_h * factor), min(width, tile_w * factor), *extra)
+    return (1, channel_step, 1, *grown(factor), *extra)
 
 
 def to_dataarray(series, data):

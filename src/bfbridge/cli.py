@@ -1,7 +1,8 @@
 """The ``bfbridge`` command.
 
-Exit codes: 0 on success, 1 on a user error (one line on stderr; ``--debug`` shows the
-traceback), 2 on a usage error.
+Exit codes: 0 on success, 1 on an error (one line on stderr; ``--debug`` shows the
+traceback), 2 on a usage error (bad arguments or option values, found before the JVM
+starts), 130 on Ctrl-C and 143 on SIGTERM (both remove partial conversion output).
 """
 
 from __future__ import annotations
@@ -9,8 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +23,14 @@ from . import __version__, config, jars, jvm
 from .errors import BioFormatsError
 
 log = logging.getLogger("bfbridge.cli")
+
+DESCRIPTION = "Inspect any file Bio-Formats reads, and convert it to OME-Zarr or OME-TIFF."
+EPILOG = (
+    "exit codes: 0 success, 1 error (one line; --debug shows the traceback), 2 usage error, "
+    "130 Ctrl-C, 143 SIGTERM"
+)
+#: Errors users cause (bad paths, unreadable files): their message alone says what to do.
+USER_ERRORS = (BioFormatsError, OSError, ValueError)
 
 
 # ---------------------------------------------------------------------------- info / ome
@@ -138,25 +151,49 @@ def _demo_convert(image, args) -> str | None:
 # ---------------------------------------------------------------------------- convert
 
 
+def _convert_options(args) -> dict[str, Any]:
+    """The options of :func:`bfbridge.convert` that ``options.resolve`` checks, from the flags."""
+    from .convert import options
+
+    return {
+        "ngff_version": args.ngff_version or options.NGFF_VERSIONS[0],
+        "compression": args.compression,
+        "compression_level": args.compression_level,
+        "chunks": args.chunks,
+        "levels": args.levels,
+        "downsample_method": args.downsample_method,
+        "series": args.series,
+        "max_workers": args.max_workers,
+    }
+
+
+def check_convert(args) -> None:
+    """Raise ValueError for a bad option value now, before the JVM starts, rather than mid-way."""
+    from .convert import options
+
+    target = Path(args.dst).expanduser().absolute()
+    if args.ngff_version is not None and options.output_format(target) != options.ZARR:
+        raise ValueError(f"--ngff-version applies to OME-Zarr output (*.ome.zarr), not {target.name!r}")
+    options.resolve(target, **_convert_options(args))
+
+
 def cmd_convert(args) -> int:
     """Convert a file to OME-Zarr or OME-TIFF (the format follows the output's suffix)."""
     from .convert import convert
+    from .convert.safe import OutputExistsError
 
-    target = convert(
-        args.src,
-        args.dst,
-        ngff_version=args.ngff_version,
-        compression=args.compression,
-        compression_level=args.compression_level,
-        chunks=args.chunks,
-        levels=args.levels,
-        downsample_method=args.downsample_method,
-        series=args.series,
-        overwrite=args.overwrite,
-        progress=not args.no_progress,
-        max_workers=args.max_workers,
-        group_files=not args.no_group_files,
-    )
+    try:
+        target = convert(
+            args.src,
+            args.dst,
+            **_convert_options(args),
+            overwrite=args.overwrite,
+            progress=not args.no_progress,
+            group_files=not args.no_group_files,
+        )
+    except OutputExistsError as error:  # the library's advice names overwrite=True
+        advice = "the output exists; pass --overwrite to replace it"
+        raise FileExistsError(error.errno, advice, error.filename) from None
     print(f"wrote {target}")
     return 0
 
@@ -236,7 +273,7 @@ def cmd_version(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bfbridge", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(prog="bfbridge", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--version", action="store_true", help="show bfbridge, Bio-Formats and Java versions")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and Java debug logging")
     parser.add_argument("--max-heap", help="JVM max heap, e.g. 8g (same as BFBRIDGE_MAX_HEAP)")
@@ -262,19 +299,26 @@ def build_parser() -> argparse.ArgumentParser:
     conv = commands.add_parser(
         "convert",
         help="convert a file to OME-Zarr (*.ome.zarr) or OME-TIFF (*.ome.tif, *.ome.tiff)",
-        description="Convert SRC to DST; the format follows DST's suffix: .ome.zarr or .ome.tif/.ome.tiff.",
+        description="Convert SRC to DST; the format follows DST's suffix: .ome.zarr (or .zarr) for OME-Zarr, "
+        ".ome.tif or .ome.tiff for OME-TIFF.",
+        epilog=EPILOG,
     )
     conv.add_argument("src", help="input file, or a Bio-Formats .fake id")
-    conv.add_argument("dst", help="output: NAME.ome.zarr, NAME.ome.tif or NAME.ome.tiff (must not exist)")
     conv.add_argument(
-        "--ngff-version", choices=convert_options.NGFF_VERSIONS, default="0.5", help="OME-Zarr: 0.5 (zarr v3) or 0.4"
+        "dst", help="output: NAME.ome.zarr (or NAME.zarr), NAME.ome.tif or NAME.ome.tiff (must not exist)"
+    )
+    conv.add_argument(
+        "--ngff-version",
+        choices=convert_options.NGFF_VERSIONS,
+        help="OME-Zarr only: 0.5 (zarr v3, the default) or 0.4 (zarr v2)",
     )
     conv.add_argument(
         "--compression",
         help=f"OME-Zarr: {', '.join(convert_options.ZARR_COMPRESSIONS)}; "
         f"OME-TIFF: {', '.join(convert_options.TIFF_COMPRESSIONS)} (first is the default)",
     )
-    conv.add_argument("--compression-level", type=int, help="codec level (default: the codec's usual one)")
+    ranges = "; ".join(f"{name} {b[0]} to {b[1]}" for name, b in convert_options.COMPRESSION_LEVELS.items() if b)
+    conv.add_argument("--compression-level", type=int, help=f"codec level ({ranges}; default: the codec's usual one)")
     conv.add_argument(
         "--chunks",
         type=convert_options.parse_sizes,
@@ -289,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     conv.add_argument("--max-workers", type=int, help="blocks read and written at once (default: CPU count)")
     conv.add_argument("--no-group-files", action="store_true", help="do not group companion files")
-    conv.set_defaults(run=cmd_convert)
+    conv.set_defaults(run=cmd_convert, check=check_convert, command_parser=conv)
 
     jar = commands.add_parser("jars", help="show, fetch or lock the Bio-Formats jars")
     jar.add_argument("action", nargs="?", choices=("status", "fetch", "lock"), default="status")
@@ -306,12 +350,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every cleanup (partial output included) runs."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM (what batch schedulers send at wall time) into :class:`Terminated` while running."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread gets signals
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _check_usage(args) -> None:
+    """Run the command's option checks before any work: a bad value is a usage error (exit 2)."""
+    check = getattr(args, "check", None)
+    if check is None:
+        return
+    try:
+        check(args)
+    except ValueError as error:
+        args.command_parser.error(str(error))
+
+
+def _one_line(error: Exception) -> str:
+    """The error on one line; an unexpected type is named, with the way to see more."""
+    text = "; ".join(line.strip(" -") for line in str(error).strip().splitlines() if line.strip())
+    if isinstance(error, USER_ERRORS):
+        return text or type(error).__name__
+    return f"{type(error).__name__}: {text or '(no message)'} (rerun with --debug for the traceback)"
+
+
+def _run(parser: argparse.ArgumentParser, args) -> int:
+    """Run the command; every way it can end becomes an exit code and at most one line on stderr."""
     try:
         if args.max_heap:
             config.configure(max_heap=args.max_heap)
@@ -323,15 +403,28 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 2
         return args.run(args)
+    except Terminated:
+        print("bfbridge: terminated (SIGTERM)", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("bfbridge: interrupted", file=sys.stderr)
         return 130
-    except (BioFormatsError, OSError, ValueError) as error:
+    except Exception as error:
         if args.debug:
             raise
-        lines = [line.strip(" -") for line in str(error).strip().splitlines() if line.strip()]
-        print(f"bfbridge: error: {'; '.join(lines) or type(error).__name__}", file=sys.stderr)
+        print(f"bfbridge: error: {_one_line(error)}", file=sys.stderr)
         return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_usage(args)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    with _sigterm_as_interrupt():
+        return _run(parser, args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,6 +39,9 @@ JVM_SETTINGS = (
     "maven_repositories",
 )
 
+#: Settings that change how files are read; with the JVM settings they travel to worker processes.
+READ_SETTINGS = ("log_level", "memoize_ms", "read_timeout")
+
 _HEAP_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 _UNIT = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
@@ -190,6 +193,10 @@ class Settings:
         """The settings that are fixed once the JVM runs."""
         return {name: getattr(self, name) for name in JVM_SETTINGS}
 
+    def portable_part(self) -> dict[str, Any]:
+        """What a pickled file carries to another process: the JVM and the read-time settings."""
+        return {name: getattr(self, name) for name in (*JVM_SETTINGS, *READ_SETTINGS)}
+
     def describe(self, names: Iterable[str] = JVM_SETTINGS) -> str:
         return ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
 
@@ -269,7 +276,9 @@ def _env_values() -> dict[str, Any]:
 def resolve() -> Settings:
     """The settings that apply now: the frozen JVM part if the JVM runs, plus the rest.
 
-    The config file and environment are read once; :func:`configure` refreshes.
+    Until the JVM starts, the config file and environment are read on every call, so a
+    notebook may still set ``os.environ["BFBRIDGE_MAX_HEAP"]``. Once it runs they are read
+    once more and then kept (reads call this often); :func:`configure` refreshes.
     """
     global _resolved
     settings = _resolved
@@ -277,8 +286,9 @@ def resolve() -> Settings:
         return settings
     with _lock:
         values = {**_file_values(), **_env_values(), **_overrides}
-        if _in_force is not None:
-            values.update(_in_force.jvm_part())
+        if _in_force is None:
+            return Settings(**values)
+        values.update(_in_force.jvm_part())
         _resolved = Settings(**values)
         return _resolved
 
@@ -325,6 +335,25 @@ def configure(**values: Any) -> Settings:
     settings = resolve()
     _apply_runtime(settings)
     return settings
+
+
+def adopt(values: Mapping[str, Any]) -> None:
+    """Take the settings of the process that pickled a file (on a dask worker, the client's).
+
+    Before this process's JVM starts it takes all of them, so its JVM matches the client's;
+    afterwards only the read-time settings that this process has not set itself.
+    """
+    with _lock:
+        if _in_force is None:
+            chosen = dict(values)
+        else:
+            chosen = {
+                name: value
+                for name, value in values.items()
+                if name in READ_SETTINGS and value is not None and name not in _overrides
+            }
+    if chosen:
+        configure(**chosen)
 
 
 def _apply_runtime(settings: Settings) -> None:

@@ -9,24 +9,46 @@ others are often thumbnails, labels or overviews).
 
 napari finds this reader through ``napari.yaml``, whose filename patterns are every
 suffix of every Bio-Formats reader. Regenerate it after a Bio-Formats upgrade with
-``python -m bfbridge.napari_reader --write-manifest``.
+``python -m bfbridge.napari_reader --write-manifest``. Those patterns include suffixes
+that non-image files use too (``.txt``, ``.csv``, ``.xml``, ``.zip``...), so
+:func:`get_reader` takes a file only if Bio-Formats claims it, and :func:`read_layers`
+returns None (napari's "not mine", so napari tries its other readers) when Bio-Formats
+then fails to read it.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import logging
 import os
+import zipfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import jpype
+
 from . import jvm
-from .reader import Series, open_file, supported_formats
+from .errors import BioFormatsError
+from .reader import ImageFile, Series, open_file, supported_formats
+
+log = logging.getLogger(__name__)
 
 LayerData = tuple[Any, dict[str, Any], str]
 PathOrPaths = str | os.PathLike | Sequence[str | os.PathLike]
 
 MANIFEST = Path(__file__).with_name("napari.yaml")
+
+#: Suffixes that non-image files use too: text, markup, logs, archives and raw data. A file
+#: with one of these, or with a suffix that several Bio-Formats readers share, is taken
+#: only if Bio-Formats recognises its content; any other Bio-Formats suffix is enough.
+#: (``.htm`` and ``.scan`` are left out: Bio-Formats claims every such file by name.)
+GENERIC_SUFFIXES = frozenset(
+    {"bin", "cfg", "csv", "dat", "db", "env", "exp", "h5", "hdr", "html", "img", "inf", "log", "lut", "map"}
+    | {"mdb", "par", "raw", "rec", "seq", "set", "st", "txt", "wav", "xml", "zip"}
+)
 
 #: Length units in micrometres, so that X, Y and Z scales are comparable.
 _MICROMETRES = {"m": 1e6, "cm": 1e4, "mm": 1e3, "µm": 1.0, "nm": 1e-3, "Å": 1e-4, "pm": 1e-6}
@@ -47,21 +69,80 @@ def _paths(path: PathOrPaths) -> list[str]:
     return [os.fspath(path)] if isinstance(path, (str, os.PathLike)) else [os.fspath(p) for p in path]
 
 
-def get_reader(path: PathOrPaths) -> Callable[[PathOrPaths], list[LayerData]] | None:
-    """napari's ``get_reader`` hook: :func:`read_layers` for files, None for directories."""
+def get_reader(path: PathOrPaths) -> Callable[[PathOrPaths], list[LayerData] | None] | None:
+    """napari's ``get_reader`` hook: :func:`read_layers` if Bio-Formats claims every file, else None."""
     paths = _paths(path)
-    if not paths or any(os.path.isdir(p) for p in paths):
+    if not paths or not all(map(_claims, paths)):
         return None
     return read_layers
 
 
-def read_layers(path: PathOrPaths) -> list[LayerData]:
-    """One ``(data, kwargs, "image")`` layer per series of each file."""
-    layers = []
-    for each in _paths(path):
-        image = open_file(each)  # stays open: the layers read from it lazily
-        layers.extend(series_layer(series, visible=series.index == 0) for series in image.series)
-    return layers
+def read_layers(path: PathOrPaths) -> list[LayerData] | None:
+    """One ``(data, kwargs, "image")`` layer per series of each file, or None if a file fails.
+
+    None tells napari to try its other readers instead of showing a traceback; the
+    Bio-Formats error goes to the ``bfbridge.napari_reader`` log.
+    """
+    images: list[ImageFile] = []
+    try:
+        for each in _paths(path):
+            images.append(open_file(each))  # stays open: the layers read from it lazily
+        return [series_layer(series, visible=series.index == 0) for image in images for series in image.series]
+    except (BioFormatsError, OSError) as error:
+        log.warning("bfbridge could not read %s: %s", path, error)
+        for image in images:
+            image.close()
+        return None
+
+
+def _claims(path: str) -> bool:
+    """Whether Bio-Formats would read ``path``: by its suffix if specific, else by its content."""
+    if os.path.isdir(path):
+        return False
+    try:
+        if _has_specific_suffix(path):
+            return True
+        if not os.path.isfile(path):  # a URL or a missing file: no content to look at
+            return False
+        if path.lower().endswith(".zip"):
+            return _zip_claimed(path)
+        return _recognises(path, content=True)
+    except (BioFormatsError, OSError) as error:
+        log.warning("bfbridge could not tell whether it reads %s: %s", path, error)
+        return False
+
+
+@functools.cache
+def _suffix_readers() -> Counter[str]:
+    """How many Bio-Formats readers claim each suffix."""
+    return Counter(suffix for entry in supported_formats() for suffix in entry["suffixes"])
+
+
+def _has_specific_suffix(name: str) -> bool:
+    """Whether the longest Bio-Formats suffix of ``name`` is one reader's and not generic."""
+    lower = name.lower()
+    suffixes = [suffix for suffix in _suffix_readers() if lower.endswith(f".{suffix}")]
+    if not suffixes:
+        return False
+    suffix = max(suffixes, key=len)
+    return _suffix_readers()[suffix] == 1 and suffix not in GENERIC_SUFFIXES
+
+
+def _zip_claimed(path: str) -> bool:
+    """Bio-Formats claims every ``.zip`` by name but reads only its first member: judge that."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except zipfile.BadZipFile:
+        return False
+    return bool(names) and (_has_specific_suffix(names[0]) or _recognises(names[0], content=False))
+
+
+def _recognises(name: str, content: bool) -> bool:
+    """Bio-Formats' own detection, from the name alone or also from the file's first bytes."""
+    jvm.ensure_started()
+    with jvm.java_errors(name, "detecting the format of"):
+        return bool(jpype.JClass("loci.formats.ImageReader")().isThisType(name, content))
 
 
 def series_layer(series: Series, visible: bool = True) -> LayerData:
@@ -126,8 +207,7 @@ def _colormap(colour: int | None) -> str | dict[str, Any] | None:
 
 def filename_patterns() -> list[str]:
     """``*.<suffix>`` for every suffix any Bio-Formats reader claims."""
-    suffixes = {suffix for entry in supported_formats() for suffix in entry["suffixes"]}
-    return [f"*.{suffix}" for suffix in sorted(suffixes)]
+    return [f"*.{suffix}" for suffix in sorted(_suffix_readers())]
 
 
 def manifest_text() -> str:

@@ -78,11 +78,12 @@ class SeriesInfo:
     dimension_order: str
     image_count: int
     modulo: dict[str, dict[str, Any]] = field(default_factory=dict)
+    table_bits: int = 0  # 8 or 16 for a true palette's colour table, 0 when there is none
 
     @property
     def palette(self) -> bool:
-        """A true palette image: indexed, and the table is not a false-colour hint."""
-        return self.indexed and not self.false_color and self.samples == 1
+        """A true palette image: indexed, not a false-colour hint, and with a colour table."""
+        return self.indexed and not self.false_color and self.samples == 1 and self.table_bits > 0
 
 
 def _series_info(reader, index: int) -> SeriesInfo:
@@ -97,6 +98,7 @@ def _series_info(reader, index: int) -> SeriesInfo:
             )
         )  # fmt: skip
     reader.setResolution(0)
+    indexed, false_color, samples = bool(reader.isIndexed()), bool(reader.isFalseColor()), reader.getRGBChannelCount()
     return SeriesInfo(
         index=index,
         levels=tuple(levels),
@@ -104,16 +106,35 @@ def _series_info(reader, index: int) -> SeriesInfo:
         size_c=int(reader.getSizeC()),
         size_t=int(reader.getSizeT()),
         effective_c=int(reader.getEffectiveSizeC()),
-        samples=int(reader.getRGBChannelCount()),
+        samples=int(samples),
         pixel_type=int(reader.getPixelType()),
         little_endian=bool(reader.isLittleEndian()),
         interleaved=bool(reader.isInterleaved()),
-        indexed=bool(reader.isIndexed()),
-        false_color=bool(reader.isFalseColor()),
+        indexed=indexed,
+        false_color=false_color,
         dimension_order=str(reader.getDimensionOrder()),
         image_count=int(reader.getImageCount()),
         modulo=metadata.modulo(reader),
+        table_bits=_table_bits(reader, index) if indexed and not false_color and samples == 1 else 0,
     )
+
+
+def _table_bits(reader, index: int) -> int:
+    """8 or 16: the colour table a palette series carries; 0 (raw indices, with a warning) if none.
+
+    Some readers only set the table once a plane has been read, so one pixel is read first.
+    """
+    if reader.getImageCount() > 0:
+        reader.openBytes(0, 0, 0, 1, 1)
+    table = pixels.lookup_table(reader)
+    if table is not None:
+        return 8 if table.dtype == np.uint8 else 16
+    warnings.warn(
+        f"{reader.getCurrentFile()}: series {index} is a palette image without a colour table; giving its raw indices",
+        metadata.MetadataWarning,
+        stacklevel=2,
+    )
+    return 0
 
 
 def plane_index(info: SeriesInfo, t: int, c: int, z: int) -> int:
@@ -312,6 +333,7 @@ class _Source:
     memo_dir: Path | None = None
     memo_ms: int = 0
     identity: tuple[int, ...] | None = None
+    skip_readers: tuple[str, ...] = ()  # Bio-Formats reader classes left out of detection
 
 
 def _identity(path: str) -> tuple[int, ...]:
@@ -344,7 +366,15 @@ def _source(spec: FileSpec, settings: config.Settings) -> _Source:
 
 
 def _new_java_reader(spec: FileSpec, source: _Source, store) -> Any:
-    image_reader = jpype.JClass("loci.formats.ImageReader")()
+    image_class = jpype.JClass("loci.formats.ImageReader")
+    if source.skip_readers:  # a new list: the default one is shared by every ImageReader
+        classes = jpype.JClass("loci.formats.ClassList")(jpype.JClass("loci.formats.IFormatReader").class_)
+        for reader_class in image_class.getDefaultReaderClasses().getClasses():
+            if reader_class.getName() not in source.skip_readers:
+                classes.addClass(reader_class)
+        image_reader = image_class(classes)
+    else:
+        image_reader = image_class()
     reader = image_reader
     if source.memo_dir is not None:
         memo_dir = jpype.JClass("java.io.File")(str(source.memo_dir))
@@ -389,6 +419,54 @@ def _open_reader(spec: FileSpec, source: _Source) -> tuple[_Reader, Any]:
     return reader, reader.java.getMetadataStore()  # a memo load brings its own store
 
 
+OME_TIFF_READER = "loci.formats.in.OMETiffReader"
+
+
+def _open_first(spec: FileSpec, source: _Source, settings: config.Settings) -> tuple[_Reader, Any, _Source]:
+    """The first reader of a file, working around metadata that Bio-Formats chokes on.
+
+    An ``.ome.xml`` file Bio-Formats rejects is read from a repaired copy. An OME-TIFF whose
+    OME-XML contradicts its TIFF planes (wrong sizes, duplicate IDs) makes the OME-TIFF
+    reader fail or find no image; its planes are then read as a plain TIFF. A file in which
+    no reader finds any image is a :class:`FormatError`.
+    """
+    try:
+        first, store = _open_reader(spec, source)
+    except FormatError as error:
+        if not _is_local_ome_tiff(spec):
+            return _open_repaired_omexml(spec, source, settings, error)
+        return _open_as_plain_tiff(spec, source, error.java_message or str(error))
+    count = int(first.java.getSeriesCount())
+    if count > 0:
+        return first, store, source
+    first.close()
+    if _is_local_ome_tiff(spec) and not source.skip_readers:
+        return _open_as_plain_tiff(spec, source, "its OME-XML describes no image that its TIFF planes hold")
+    raise FormatError(f"Bio-Formats found no image in {spec.path}", path=spec.path)
+
+
+def _is_local_ome_tiff(spec: FileSpec) -> bool:
+    if spec.is_fake or spec.is_remote:
+        return False
+    with jvm.java_errors(spec.path, "detecting the format of"):
+        return bool(jpype.JClass(OME_TIFF_READER)().isThisType(spec.path, True))
+
+
+def _open_as_plain_tiff(spec: FileSpec, source: _Source, reason: str) -> tuple[_Reader, Any, _Source]:
+    plain = replace(source, memo_dir=None, skip_readers=(OME_TIFF_READER,))
+    first, store = _open_reader(spec, plain)
+    if int(first.java.getSeriesCount()) == 0:
+        first.close()
+        raise FormatError(f"Bio-Formats found no image in {spec.path}", path=spec.path)
+    warnings.warn(
+        f"{spec.path}: the OME-TIFF reader failed ({reason}); reading its planes as a plain TIFF, "
+        "so dimensions and metadata come from the TIFF tags, not from the OME-XML",
+        metadata.MetadataWarning,
+        stacklevel=7,  # the caller of bfbridge.open()
+    )
+    return first, store, plain
+
+
 def _open_repaired_omexml(
     spec: FileSpec, source: _Source, settings: config.Settings, error: FormatError
 ) -> tuple[_Reader, Any, _Source]:
@@ -425,7 +503,7 @@ def _open_repaired_omexml(
             f"{spec.path}: Bio-Formats rejected its OME-XML ({error.java_message}); reading a copy in the cache "
             f"without: {'; '.join(fixes)}",
             metadata.MetadataWarning,
-            stacklevel=6,  # the caller of bfbridge.open()
+            stacklevel=7,  # the caller of bfbridge.open()
         )
         return reader, store, repaired_source
     raise error
@@ -480,11 +558,7 @@ class ImageFile:
             _check_path(spec.path)
         jvm.ensure_started()
         settings = config.resolve()
-        source = _source(spec, settings)
-        try:
-            first, store = _open_reader(spec, source)
-        except FormatError as error:
-            first, store, source = _open_repaired_omexml(spec, source, settings, error)
+        first, store, source = _open_first(spec, _source(spec, settings), settings)
         try:
             with jvm.java_errors(spec.path, "reading the metadata of"):
                 java = first.java
@@ -527,7 +601,7 @@ class ImageFile:
         return f"<bfbridge.ImageFile {self.path!r} ({state})>"
 
     def __reduce__(self):
-        return (_reopen, (self._spec, config.resolve().jvm_part()))
+        return (_reopen, (self._spec, config.resolve().portable_part()))
 
     # ------------------------------------------------------------- public facts
 
@@ -562,7 +636,7 @@ class ImageFile:
     @cached_property
     def series(self) -> tuple[Series, ...]:
         """The series (images) in the file, each at resolution level 0."""
-        return tuple(Series(self, info.index, 0) for info in self._state().infos)
+        return SeriesTuple(Series(self, info.index, 0) for info in self._state().infos)
 
     @property
     def series_count(self) -> int:
@@ -614,7 +688,8 @@ class ImageFile:
         """
         self._check_unchanged()
         timeout = config.resolve().read_timeout
-        with self._borrow() as reader, jvm.java_errors(self.path, what):
+        # translate outside the borrow, so that the pool sees the raw Java error and replaces the reader
+        with jvm.java_errors(self.path, what), self._borrow() as reader:
 
             def positioned() -> T:
                 reader.select(series, level)
@@ -662,13 +737,13 @@ _recent: list[ImageFile] = []
 _RECENT = 32
 
 
-def _reopen(spec: FileSpec, jvm_settings: dict) -> ImageFile:
+def _reopen(spec: FileSpec, settings: dict) -> ImageFile:
     """Unpickle an ImageFile: one shared, lazily opened instance per spec per process.
 
-    A fresh process (a dask worker) starts its JVM with the parent's JVM settings.
+    A fresh process (a dask worker) starts its JVM with the parent's JVM settings and reads
+    with its read-time settings (timeout, memoization, log level); see :func:`config.adopt`.
     """
-    if config.in_force() is None:
-        config.configure(**jvm_settings)
+    config.adopt(settings)
     with _registry_lock:
         found = _registry.get(spec)
         if found is None or found.closed:
@@ -740,6 +815,17 @@ def open_file(
 # ---------------------------------------------------------------------------- Series
 
 
+class SeriesTuple(tuple):
+    """The series of a file; an index out of range says how many there are."""
+
+    def __getitem__(self, key):
+        try:
+            return super().__getitem__(key)
+        except IndexError:
+            count = len(self)
+            raise IndexError(f"the file has {count} series (0 to {count - 1}); there is no series {key}") from None
+
+
 class Series(LazyArray):
     """One image of a file at one resolution level, as a lazy ``TCZYX[S]`` array.
 
@@ -769,10 +855,7 @@ class Series(LazyArray):
         self._samples = samples
         self.shape = tuple(shape)
         self.dims = "TCZYXS"[: len(shape)]
-        self.dtype = self._lut_dtype() if self._palette else self._layout.dtype
-
-    def _lut_dtype(self) -> np.dtype:
-        return np.dtype(np.uint8) if self._info.pixel_type in (0, 1) else np.dtype(np.uint16)
+        self.dtype = np.dtype(np.uint8 if info.table_bits == 8 else np.uint16) if self._palette else self._layout.dtype
 
     # ------------------------------------------------------------- facts
 
@@ -991,9 +1074,12 @@ class Series(LazyArray):
     def _colour(self, java_reader, indices: np.ndarray) -> np.ndarray:
         table = pixels.lookup_table(java_reader)
         if table is None:
-            raise UnsupportedFormatError(f"{self._file.path}: indexed series {self.index} has no lookup table")
-        colours = np.ascontiguousarray(table[:3].T)  # (entries, 3)
-        return colours[np.clip(indices, 0, len(colours) - 1)]
+            path = self._file.path
+            raise FormatError(f"{path}: palette series {self.index} lost its colour table", path=path)
+        colours = np.ascontiguousarray(table[:3].T.astype(self.dtype, copy=False))  # (entries, 3)
+        if indices.dtype.kind == "i":  # signed pixel types index the table by their unsigned bits
+            indices = indices.view(indices.dtype.str.replace("i", "u"))
+        return colours[np.minimum(indices, len(colours) - 1)]
 
     # ------------------------------------------------------------- xarray
 

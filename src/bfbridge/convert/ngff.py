@@ -2,18 +2,20 @@
 
 NGFF 0.5 keeps everything under an ``ome`` key with one ``version``; 0.4 puts the
 version in each ``multiscales`` entry. Units are the OME symbols Bio-Formats reports,
-mapped to the UDUNITS-2 names NGFF requires (a unit NGFF cannot name is left out).
+mapped to the UDUNITS-2 names NGFF requires (a unit NGFF cannot name is left out). The
+``t`` scale is the OME TimeIncrement or, failing that, the mean step of the planes' DeltaT.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from .._version import __version__
-from ..metadata import Quantity
+from ..metadata import Quantity, SeriesMetadata
 from .pyramid import Level
 
 BF2RAW_LAYOUT = 3
@@ -42,14 +44,14 @@ def _unit(quantity: Quantity | None, names: dict[str, str]) -> str | None:
     return None if quantity is None else names.get(quantity.unit)
 
 
-def axes(physical_size: dict[str, Quantity], time_increment: Quantity | None) -> list[dict[str, Any]]:
+def axes(physical_size: dict[str, Quantity], time_step: Quantity | None) -> list[dict[str, Any]]:
     """The five axes t, c, z, y, x with the units the metadata gives."""
     result: list[dict[str, Any]] = []
     for name in AXES:
         kind = {"t": "time", "c": "channel"}.get(name, "space")
         axis: dict[str, Any] = {"name": name, "type": kind}
         if kind == "time":
-            unit = _unit(time_increment, _TIME_UNITS)
+            unit = _unit(time_step, _TIME_UNITS)
         elif kind == "space":
             unit = _unit(physical_size.get(name.upper()), _SPACE_UNITS)
         else:
@@ -64,16 +66,32 @@ def _size(quantity: Quantity | None) -> float:
     return 1.0 if quantity is None else float(quantity.value)
 
 
+def time_step(meta: SeriesMetadata) -> Quantity | None:
+    """The time between time points: the TimeIncrement, else the mean step of the DeltaTs.
+
+    Many files (CZI, ND2, LIF) record only per-plane DeltaT. It stands in only when there
+    are several time points, each has one and they increase; otherwise ``t`` keeps scale 1.
+    """
+    if meta.time_increment is not None and meta.time_increment.value > 0:
+        return meta.time_increment
+    times = [time for time in meta.delta_t if time is not None]
+    if len(times) < 2 or len(times) < len(meta.delta_t) or meta.delta_t_unit is None:
+        return None
+    if any(later <= earlier for earlier, later in itertools.pairwise(times)):
+        return None
+    return Quantity((times[-1] - times[0]) / (len(times) - 1), meta.delta_t_unit)
+
+
 def multiscales(
     name: str,
     levels: Sequence[Level],
     physical_size: dict[str, Quantity],
-    time_increment: Quantity | None,
+    time_step: Quantity | None,
     method: str,
     version: str,
 ) -> list[dict[str, Any]]:
     """One multiscale: a dataset per level, scaled by physical size times the level's factor."""
-    t = _size(time_increment)
+    t = _size(time_step)
     z, y, x = (_size(physical_size.get(axis)) for axis in "ZYX")
     datasets = [
         {
@@ -84,7 +102,7 @@ def multiscales(
         }
         for level in levels
     ]
-    entry: dict[str, Any] = {"name": name, "axes": axes(physical_size, time_increment), "datasets": datasets}
+    entry: dict[str, Any] = {"name": name, "axes": axes(physical_size, time_step), "datasets": datasets}
     if version == "0.4":
         entry = {"version": "0.4", **entry}
     if any(level.source_level is None for level in levels):

@@ -15,20 +15,10 @@ from pathlib import Path
 import zarr
 
 from ..array import channel_labels
-from ..metadata import Quantity
 from . import ngff, omexml, pyramid, store
 from .options import Options
 from .parallel import Runner
 from .progress import Progress
-
-
-def _time_increment(ome, series) -> Quantity | None:
-    if series.index >= len(ome.images):
-        return None
-    pixels = ome.images[series.index].pixels
-    if not pixels.time_increment:
-        return None
-    return Quantity(float(pixels.time_increment), pixels.time_increment_unit.value)
 
 
 def write(image, picked: list, path: Path, options: Options, runner: Runner, progress: Progress) -> None:
@@ -52,7 +42,7 @@ def write(image, picked: list, path: Path, options: Options, runner: Runner, pro
         series = entry.series
         multiscale = ngff.multiscales(
             series.name or f"series {series.index}", entry.levels, series.physical_size,
-            _time_increment(ome, series), options.downsample_method, version,
+            ngff.time_step(series._meta), options.downsample_method, version,
         )  # fmt: skip
         display = ngff.omero(
             channel_labels(series), _colours(series), entry.channel_ranges(), series.dtype, series.shape[2],

@@ -18,6 +18,19 @@ NGFF_VERSIONS = ("0.5", "0.4")
 ZARR_COMPRESSIONS = ("blosc-zstd", "blosc-lz4", "zstd", "gzip", "none")
 TIFF_COMPRESSIONS = ("zlib", "zstd", "lzw", "none")
 DOWNSAMPLE_METHODS = ("mean", "nearest", "max", "min")
+#: The levels each codec accepts, checked up front because codecs fail only once writing has begun
+#: (or silently clamp). zstd's are libzstd's ZSTD_minCLevel() to ZSTD_maxCLevel(); lzw has no levels.
+COMPRESSION_LEVELS: dict[str, tuple[int, int] | None] = {
+    "blosc-zstd": (0, 9),
+    "blosc-lz4": (0, 9),
+    "zstd": (-131072, 22),
+    "gzip": (0, 9),
+    "zlib": (0, 9),
+    "lzw": None,
+    "none": None,
+}
+#: OME-TIFF codecs that tifffile encodes only through imagecodecs.
+IMAGECODECS_COMPRESSIONS = ("zstd", "lzw")
 #: Chunk (OME-Zarr) and tile (OME-TIFF) height and width, as bioformats2raw and raw2ometiff use.
 DEFAULT_TILE = 1024
 #: TIFF tiles must be multiples of this (TIFF 6.0).
@@ -81,9 +94,9 @@ def resolve(target: Path, **requested: Any) -> Options:
     compression = allowed[0] if requested["compression"] is None else str(requested["compression"]).lower()
     if compression not in allowed:
         raise ValueError(f"compression for {fmt} output must be one of {', '.join(allowed)}, got {compression!r}")
-    level = _optional_int(requested, "compression_level", 0)
-    if level is not None and compression == "none":
-        raise ValueError(f"compression_level {level} does not apply to compression 'none'")
+    level = _compression_level(compression, requested["compression_level"])
+    if fmt == TIFF and compression in IMAGECODECS_COMPRESSIONS:
+        _require_imagecodecs(compression)
     method = requested["downsample_method"]
     if method not in DOWNSAMPLE_METHODS:
         raise ValueError(f"downsample_method must be one of {', '.join(DOWNSAMPLE_METHODS)}, got {method!r}")
@@ -107,6 +120,29 @@ def _optional_int(requested: dict[str, Any], name: str, least: int) -> int | Non
     if int(value) < least:
         raise ValueError(f"{name} must be at least {least}, got {value}")
     return int(value)
+
+
+def _compression_level(compression: str, value: int | None) -> int | None:
+    """``value`` if ``compression`` accepts it as a level (None: the codec's default)."""
+    if value is None:
+        return None
+    bounds = COMPRESSION_LEVELS[compression]
+    if bounds is None:
+        raise ValueError(f"compression {compression!r} has no levels; leave compression_level unset, got {value}")
+    low, high = bounds
+    if not low <= int(value) <= high:
+        raise ValueError(f"compression_level for {compression} must be {low} to {high}, got {value}")
+    return int(value)
+
+
+def _require_imagecodecs(compression: str) -> None:
+    """tifffile needs imagecodecs for this codec; say so now rather than after the source is read."""
+    try:
+        import imagecodecs  # noqa: F401
+    except ImportError:
+        raise ValueError(
+            f"OME-TIFF compression {compression!r} needs the imagecodecs package: pip install imagecodecs"
+        ) from None
 
 
 def parse_sizes(text: str) -> list[int]:

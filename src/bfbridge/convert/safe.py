@@ -18,6 +18,10 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 
+class OutputExistsError(FileExistsError):
+    """The target exists and ``overwrite`` is false: its own type, so the CLI can name its flag."""
+
+
 class Staging:
     """The temporary output path and any scratch folders of one conversion."""
 
@@ -71,7 +75,7 @@ def check_target(target: Path, overwrite: bool) -> None:
     """Refuse an existing target (unless ``overwrite``) or a missing folder, before any work."""
     if (target.exists() or target.is_symlink()) and not overwrite:
         advice = "the output exists; pass overwrite=True (bfbridge convert --overwrite) to replace it"
-        raise FileExistsError(errno.EEXIST, advice, str(target))
+        raise OutputExistsError(errno.EEXIST, advice, str(target))
     if not target.parent.is_dir():
         raise FileNotFoundError(errno.ENOENT, "the output folder does not exist", str(target.parent))
 
