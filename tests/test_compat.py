@@ -9,13 +9,14 @@ from __future__ import annotations
 import errno
 import hashlib
 
+import imagecodecs
 import numpy as np
+import ome_types
 import pytest
 import tifffile
 
 import bfbridge
 import bfbridge.compat.bioformats as bioformats
-from bfbridge.compat import omexml
 from conftest import EXPECTED
 
 ND2 = "nd2/cluster.nd2"  # T=3 C=2 Z=10, 31×38 uint16, XYCZT, named channels
@@ -23,6 +24,19 @@ LIF = "lif/testdata_2channel_xz.lif"  # 3 series, uint8, series 0 is XYCTZ
 CZI = "czi/RGB-8bit.czi"  # one interleaved RGB plane, 624×924
 TIFF = "tiff/5channel.tif"  # C=5, 64×64 uint8, unnamed channels
 GIF = "gif/newtonscradle.gif"  # a true palette image, T=36
+
+#: python-bioformats' rescaling divisor for each pixel type that .fake ids can make.
+SCALE_BY_TYPE = [
+    ("int8", 255),
+    ("uint8", 255),
+    ("int16", 65535),
+    ("uint16", 65535),
+    ("int32", 2**32 - 1),
+    ("uint32", 2**32),
+    ("float", 1),
+    ("double", 1),
+    ("bit", 1),
+]
 
 
 def fake(**keys) -> str:
@@ -153,23 +167,21 @@ def test_false_colour_tables_are_not_applied():
     np.testing.assert_array_equal(bioformats.load_image(palette, rescale=False), bfbridge.imread(palette)[0, 0, 0])
 
 
+def test_identity_palette_gives_its_indices(tmp_path):
+    indices = (np.arange(12 * 20).reshape(12, 20) * 3 % 256).astype(np.uint8)
+    grey = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+    path = tmp_path / "grey.gif"
+    path.write_bytes(imagecodecs.gif_encode(indices, colormap=grey))
+    assert bfbridge.imread(path).shape == (1, 1, 1, 12, 20, 3)  # a true palette: bfbridge applies it
+    image = bioformats.load_image(path, rescale=False)  # python-bioformats skips identity tables
+    assert image.shape == (12, 20)
+    np.testing.assert_array_equal(image, indices)
+
+
 # ---------------------------------------------------------------------- rescaling
 
 
-@pytest.mark.parametrize(
-    ("pixel_type", "scale"),
-    [
-        ("int8", 255),
-        ("uint8", 255),
-        ("int16", 65535),
-        ("uint16", 65535),
-        ("int32", 2**32 - 1),
-        ("uint32", 2**32),
-        ("float", 1),
-        ("double", 1),
-        ("bit", 1),
-    ],
-)
+@pytest.mark.parametrize(("pixel_type", "scale"), SCALE_BY_TYPE)
 def test_rescale_divides_by_the_pixel_type_scale(pixel_type, scale):
     path = fake(sizeX=24, sizeY=6, pixelType=pixel_type)
     raw = bfbridge.imread(path)[0, 0, 0]
@@ -204,6 +216,22 @@ def test_max_sample_value_as_text(tmp_path, caplog, stated, scale):
     assert warned == (
         [] if scale == 1000 else [f"{ini}: ignoring MaxSampleValue 'n/a'; intensities are scaled by 65535"]
     )
+
+
+def test_max_sample_value_in_series_metadata_wins(tmp_path):
+    """Aperio SVS descriptions go to the series metadata; the TIFF tag goes to the global metadata."""
+    plane = np.arange(32 * 48, dtype=np.uint16).reshape(32, 48) * 3
+    svs = tmp_path / "twelve_bit.svs"
+    description = "Aperio Image Library v12.0.0\n48x32 (16x16) 12-bit|AppMag = 20|MaxSampleValue = 1000"
+    tags = [(281, "H", 1, 4095, True)]
+    tifffile.imwrite(svs, plane, tile=(16, 16), description=description, extratags=tags, metadata=None)
+    with bioformats.ImageReader(svs) as reader:
+        assert reader.rdr.getFormat() == "Aperio SVS"
+        assert reader.rdr.getSeriesMetadataValue("MaxSampleValue") == "1000"
+        assert reader.rdr.getMetadataValue("MaxSampleValue") == 4095
+        image, scale = reader.read(wants_max_intensity=True)
+    assert scale == 1000
+    np.testing.assert_array_equal(image, rescaled(plane, 1000))
 
 
 # ---------------------------------------------------------------------- ImageReader
@@ -268,12 +296,6 @@ def test_bad_arguments_and_files_raise_clear_errors(corpus, tmp_path):
     assert raised.value.errno == errno.ENOENT and raised.value.filename == str(missing)
     with pytest.raises(FileNotFoundError):
         bioformats.ImageReader(missing, perform_init=False)
-    unknown = tmp_path / "notes.unknownsuffix"
-    unknown.write_text("not an image\n")
-    with pytest.raises(bfbridge.UnsupportedFormatError):
-        bioformats.load_image(unknown)
-    with pytest.raises(bfbridge.UnsupportedFormatError, match="is a directory"):
-        bioformats.load_image(tmp_path)
     with pytest.raises(TypeError, match="needs a path or a url"):
         bioformats.ImageReader()
     with bioformats.ImageReader(corpus / ND2) as reader:
@@ -293,6 +315,39 @@ def test_bad_arguments_and_files_raise_clear_errors(corpus, tmp_path):
         assert reader.read(c=0).shape == (31, 38)  # still usable after the errors
     with pytest.raises(bfbridge.FileClosedError):
         reader.read()
+
+
+def test_unreadable_files_raise_oserror_as_in_python_bioformats(tmp_path):
+    unknown = tmp_path / "notes.unknownsuffix"
+    unknown.write_text("not an image\n")
+    no_ifds = tmp_path / "no_ifds.tif"
+    no_ifds.write_bytes(b"II*\x00\x08\x00\x00\x00" + b"\xff" * 20)
+    cases = [
+        (unknown, bfbridge.UnsupportedFormatError, "no Bio-Formats reader recognises"),
+        (tmp_path, bfbridge.UnsupportedFormatError, "is a directory"),
+        (no_ifds, bfbridge.FormatError, "No IFDs found"),
+    ]
+    for path, kind, message in cases:
+        for call in (bioformats.load_image, bioformats.get_omexml_metadata, bioformats.ImageReader):
+            with pytest.raises(IOError, match=message) as raised:
+                call(path)
+            assert isinstance(raised.value, kind) and raised.value.errno == errno.EINVAL
+            assert type(raised.value.__cause__) is kind and raised.value.path == str(path)
+
+
+def test_damaged_pixels_raise_oserror_on_read(tmp_path):
+    path = tmp_path / "zeroed_strip.tif"
+    tifffile.imwrite(path, np.ones((32, 32), np.uint16), photometric="minisblack", compression="zlib", metadata=None)
+    with tifffile.TiffFile(path) as tiff:
+        offset, count = tiff.pages[0].dataoffsets[0], tiff.pages[0].databytecounts[0]
+    with open(path, "r+b") as file:
+        file.seek(offset)
+        file.write(bytes(count))
+    with bioformats.ImageReader(path) as reader:  # the header is intact, so it opens
+        for read in (reader.read, lambda: reader.rdr.openBytes(0)):
+            with pytest.raises(OSError) as raised:
+                read()
+            assert isinstance(raised.value, bfbridge.FormatError) and raised.value.errno == errno.EINVAL
 
 
 # ---------------------------------------------------------------------- reader cache
@@ -315,8 +370,10 @@ def test_reader_cache_counts_references(corpus):
         with pytest.raises(bfbridge.FileClosedError):
             again.read()
         kept = bioformats.get_image_reader("c", path=nd2)
+        by_url = bioformats.get_image_reader("d", url=(corpus / ND2).as_uri())  # cached by (path, url)
+        assert by_url is not kept and by_url.read(c=0).shape == (31, 38)
         bioformats.clear_image_reader_cache()
-        for reader in (other, kept):
+        for reader in (other, kept, by_url):
             with pytest.raises(bfbridge.FileClosedError):
                 reader.read()
         bioformats.release_image_reader("a")  # forgotten keys are ignored, as in python-bioformats
@@ -338,7 +395,7 @@ def test_omexml_metadata_and_accessors(corpus):
     assert metadata.image(0).Name == expected["name"] and metadata.image().ID == "Image:0"
     pixels = metadata.image().Pixels
     assert (pixels.SizeX, pixels.SizeY, pixels.SizeZ, pixels.SizeC, pixels.SizeT) == (38, 31, 10, 2, 3)
-    assert pixels.PixelType == bioformats.PT_UINT16 and pixels.DimensionOrder == omexml.DO_XYCZT
+    assert pixels.PixelType == bioformats.PT_UINT16 and pixels.DimensionOrder == bioformats.omexml.DO_XYCZT
     assert (pixels.PhysicalSizeX, pixels.PhysicalSizeXUnit) == tuple(expected["physical_size_x"])
     assert (pixels.PhysicalSizeZ, pixels.PhysicalSizeZUnit) == tuple(expected["physical_size_z"])
     assert pixels.channel_count == 2
@@ -354,6 +411,14 @@ def test_omexml_metadata_and_accessors(corpus):
     assert lif.image_count == 3
     assert [lif.image(i).Name for i in range(3)] == [s["name"] for s in EXPECTED[LIF]["series"]]
     assert lif.image(0).Pixels.PhysicalSizeZ is None and lif.image(0).Pixels.PhysicalSizeZUnit is None
+
+
+def test_pt_constants_are_the_pixel_types_bioformats_reports():
+    constants = {name: value for name, value in vars(bioformats).items() if name.startswith("PT_")}
+    assert sorted(constants.values()) == sorted(pixel_type.value for pixel_type in ome_types.model.PixelType)
+    for pixel_type, _ in SCALE_BY_TYPE:
+        xml = bioformats.get_omexml_metadata(fake(sizeX=8, sizeY=4, pixelType=pixel_type))
+        assert bioformats.OMEXML(xml).image().Pixels.PixelType == constants[f"PT_{pixel_type.upper()}"]
 
 
 def test_blank_omexml_can_be_edited():
@@ -412,3 +477,41 @@ def test_start_vm_sets_the_heap_and_kill_vm_is_harmless(python):
         "cannot change max_heap after the JVM started; settings in force: max_heap='512m'"
     )
     assert lines[3:] == ["cached readers closed", "(4, 8)"]
+
+
+def test_submodules_and_log4j_as_in_python_bioformats(python):
+    result = python(
+        """
+        import logging, sys
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stdout, format="%(levelname)s %(name)s %(message)s")
+        import jpype
+        import bfbridge.compat.bioformats as bioformats
+
+        print(
+            "attributes:",
+            bioformats.formatreader.ImageReader is bioformats.ImageReader,
+            bioformats.omexml.OMEXML is bioformats.OMEXML,
+            bioformats.log4j.basic_config is bioformats.init_logger,
+        )
+        import bfbridge.compat.bioformats.formatreader as formatreader
+        from bfbridge.compat.bioformats import log4j
+        from bfbridge.compat.bioformats.omexml import PT_UINT16
+
+        print(
+            "modules:",
+            formatreader.load_using_bioformats is bioformats.load_image,
+            formatreader.load_using_bioformats_url is bioformats.load_image_url,
+            formatreader.get_image_reader is bioformats.get_image_reader,
+            formatreader.get_omexml_metadata is bioformats.get_omexml_metadata,
+            PT_UINT16 == bioformats.PT_UINT16,
+        )
+        log4j.basic_config()
+        bioformats.init_logger()
+        print("JVM started:", jpype.isJVMStarted())
+        """
+    )
+    lines = result.stdout.splitlines()
+    assert "attributes: True True True" in lines and "modules: True True True True True" in lines
+    no_op = "DEBUG bfbridge.compat log4j.basic_config() does nothing: Java logs go through Python logging"
+    assert [line for line in lines if "bfbridge.compat" in line] == [no_op, no_op]
+    assert lines[-1] == "JVM started: False"

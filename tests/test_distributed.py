@@ -164,3 +164,12 @@ def test_pyramidal_ome_tiff_conversion_runs_on_the_cluster(client, corpus, tmp_p
     with bfbridge.open(target) as image:
         for index, expected in enumerate(EXPECTED[svs]["series"]):
             assert _sha256(image.series[index].to_numpy()) == expected["sha256"]
+
+
+def test_a_worker_error_reaches_the_client_as_the_bfbridge_error(client, corpus, tmp_path):
+    damaged = tmp_path / "cut.czi"
+    damaged.write_bytes((corpus / CZI).read_bytes()[:4096])
+    with pytest.raises(bfbridge.FormatError) as raised:
+        client.submit(bfbridge.imread, str(damaged)).result()
+    assert raised.value.path == str(damaged) and "cut.czi" in str(raised.value)
+    assert type(raised.value.__cause__).__name__ == "JavaTrace"

@@ -88,3 +88,29 @@ def test_unknown_format_becomes_unsupported_format_error(tmp_path):
         bfbridge.open(text)
     assert str(text) in str(raised.value)
     assert isinstance(raised.value, bfbridge.FormatError)
+
+
+def test_errors_pickle_with_their_java_stack_trace(python):
+    """Errors cross process boundaries (dask workers): with tblib's exception pickling, as dask
+    installs it, the whole chain must pickle, so no JPype object may hang on it."""
+    result = python(
+        """
+        import pickle, jpype, tblib.pickling_support, bfbridge
+        from bfbridge import jvm
+        tblib.pickling_support.install()
+        jvm.ensure_started()
+        try:
+            with jvm.java_errors("broken.czi"):
+                raise jpype.JClass("loci.formats.FormatException")("Invalid block header")
+        except bfbridge.FormatError as error:
+            again = pickle.loads(pickle.dumps(error))
+        print(type(again).__name__, again.path, again.java_message)
+        print(type(again.__cause__).__name__, again.__cause__.__context__)
+        print(str(again.__cause__).splitlines()[0])
+        """
+    )
+    assert result.stdout.splitlines() == [
+        "FormatError broken.czi Invalid block header",
+        "JavaTrace None",
+        "loci.formats.FormatException: Invalid block header",
+    ]

@@ -23,6 +23,14 @@ class FormatError(BioFormatsError):
         self.java_message = java_message
 
 
+class JavaTrace(Exception):
+    """The Java exception behind a bfbridge error (its ``__cause__``), as text.
+
+    It stands in for the JPype exception object, which cannot be pickled: errors raised on a
+    dask worker must travel back to the client.
+    """
+
+
 class UnsupportedFormatError(FormatError):
     """No Bio-Formats reader claims the file."""
 

@@ -26,6 +26,7 @@ from .errors import (
     BioFormatsError,
     FormatError,
     JavaMemoryError,
+    JavaTrace,
     JVMError,
     UnsupportedFormatError,
 )
@@ -315,4 +316,17 @@ def java_errors(path: str | None = None, action: str = "reading") -> Iterator[No
     try:
         yield
     except jpype.JException as error:
-        raise translate(error, path, action) from error
+        translated = translate(error, path, action)
+        trace = JavaTrace(_stack_trace(error))
+        try:  # chain to the picklable stand-in only: the JPype exception must not be the context
+            raise trace from None
+        except JavaTrace:
+            trace.__context__ = None
+            raise translated from trace
+
+
+def _stack_trace(error) -> str:
+    try:
+        return str(error.stacktrace())
+    except Exception:
+        return f"{_java_class_name(error)}: {_java_message(error)}"

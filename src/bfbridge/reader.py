@@ -657,7 +657,7 @@ class ImageFile:
     @cached_property
     def original_metadata(self) -> dict[str, Any]:
         """Metadata as the format stores it: ``{"global": {...}, "series": [{...}, ...]}``."""
-        with self._borrow() as reader, jvm.java_errors(self.path, "reading original metadata of"):
+        with jvm.java_errors(self.path, "reading original metadata of"), self._borrow() as reader:
             java = reader.java
             global_metadata = metadata.hashtable_to_dict(java.getGlobalMetadata())
             per_series = []

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import ome_types
 from ome_types import model
 
-from ..metadata import parse_ome
+from ...metadata import parse_ome
 
 #: OME-XML pixel types (``Pixels.PixelType`` values).
 PT_INT8 = "int8"

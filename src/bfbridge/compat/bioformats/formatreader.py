@@ -1,20 +1,23 @@
-"""python-bioformats' ``ImageReader``: one plane per ``read()``, by its rules, on bfbridge.
+"""python-bioformats' ``bioformats.formatreader``: ``ImageReader``, ``load_using_bioformats``, the reader cache.
 
-The pixels come from :class:`bfbridge.Series` slicing, so ``read()`` gets bfbridge's
-reader pool, byte-order handling and region reads; only python-bioformats' choice of
-*which* plane and *which shape* is reproduced here. ``ImageReader.rdr`` stands in for
-the Java reader python-bioformats exposed: every ``IFormatReader`` method runs on one
-of the file's real Bio-Formats readers, at the series that ``setSeries`` picked.
+``ImageReader`` reads one plane per ``read()`` by python-bioformats' rules. The pixels
+come from :class:`bfbridge.Series` slicing, so ``read()`` gets bfbridge's reader pool,
+byte-order handling and region reads; only python-bioformats' choice of *which* plane
+and *which shape* is reproduced here. ``ImageReader.rdr`` stands in for the Java reader
+python-bioformats exposed: every ``IFormatReader`` method runs on one of the file's real
+Bio-Formats readers, at the series that ``setSeries`` picked. Files that cannot be read
+raise errors that are also ``OSError``, as python-bioformats' ``IOError`` were.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import operator
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
@@ -22,9 +25,8 @@ from urllib.request import url2pathname
 import jpype
 import numpy as np
 
-from .. import metadata, pixels
-from ..errors import BioFormatsError, FileClosedError
-from ..reader import ImageFile, Series, open_file
+from ... import errors, metadata, pixels
+from ...reader import ImageFile, Series, open_file
 
 log = logging.getLogger("bfbridge.compat")
 
@@ -43,8 +45,36 @@ SCALES: dict[str, int] = {
 }
 
 
-class ReaderStateError(BioFormatsError, NotImplementedError):
+class ReaderStateError(errors.BioFormatsError, NotImplementedError):
     """A Java reader method that would change state bfbridge manages (``setId``, ``setGroupFiles``, ...)."""
+
+
+class FormatError(errors.FormatError, OSError):
+    """:class:`bfbridge.FormatError` that is also an ``OSError`` (errno ``EINVAL``).
+
+    python-bioformats raised ``IOError`` for files it could not read, so migrated code
+    catches ``IOError``/``OSError``; ``except bfbridge.FormatError`` works as well.
+    """
+
+    def __init__(self, message: str, path: str | None = None, java_message: str | None = None):
+        super().__init__(message, path, java_message)
+        self.errno = errno.EINVAL
+
+
+class UnsupportedFormatError(errors.UnsupportedFormatError, FormatError):
+    """:class:`bfbridge.UnsupportedFormatError` that is also an ``OSError``, like :class:`FormatError`."""
+
+
+@contextlib.contextmanager
+def _os_errors() -> Iterator[None]:
+    """Re-raise bfbridge's format errors as the compat classes above, which are also ``OSError``."""
+    try:
+        yield
+    except errors.FormatError as error:
+        if isinstance(error, OSError):
+            raise
+        kind = UnsupportedFormatError if isinstance(error, errors.UnsupportedFormatError) else FormatError
+        raise kind(str(error), error.path, error.java_message) from error
 
 
 def _local_path(path: str | os.PathLike | None, url: str | None) -> str:
@@ -82,6 +112,7 @@ class ImageReader:
         if perform_init:
             self.init_reader()
 
+    @_os_errors()
     def init_reader(self) -> None:
         """Open the file (``setId``); reads call this when ``perform_init`` was False."""
         with self._opening:
@@ -92,7 +123,7 @@ class ImageReader:
     def file(self) -> ImageFile:
         """The :class:`bfbridge.ImageFile` behind this reader (opened on first use)."""
         if self._closed:
-            raise FileClosedError(f"{self.path} is closed; make a new ImageReader to read it again")
+            raise errors.FileClosedError(f"{self.path} is closed; make a new ImageReader to read it again")
         self.init_reader()
         return self._file
 
@@ -112,6 +143,7 @@ class ImageReader:
 
     # ------------------------------------------------------------------ reading
 
+    @_os_errors()
     def read(
         self,
         c: int | None = None,
@@ -229,6 +261,93 @@ def _three_samples(image: np.ndarray) -> np.ndarray:
     return image
 
 
+# ---------------------------------------------------------------------- one-shot reads
+
+
+def load_using_bioformats(
+    path: str | os.PathLike,
+    c: int | None = None,
+    z: int = 0,
+    t: int = 0,
+    series: int | None = None,
+    index: int | None = None,
+    rescale: bool = True,
+    wants_max_intensity: bool = False,
+    channel_names: list | None = None,
+    XYWH: Sequence[int] | None = None,
+) -> np.ndarray | tuple[np.ndarray, int]:
+    """Open ``path``, read one plane by :meth:`ImageReader.read`'s rules, and close it."""
+    with ImageReader(path=path) as reader:
+        return reader.read(c, z, t, series, index, rescale, wants_max_intensity, channel_names, XYWH)
+
+
+def load_using_bioformats_url(url: str, *args, **kwargs) -> np.ndarray | tuple[np.ndarray, int]:
+    """:func:`load_using_bioformats` for a URL: ``file:`` URLs, and the URLs bfbridge reads remotely."""
+    with ImageReader(url=url) as reader:
+        return reader.read(*args, **kwargs)
+
+
+def get_omexml_metadata(path: str | os.PathLike | None = None, url: str | None = None) -> str:
+    """The OME-XML Bio-Formats makes for the file, as text (parse it with :class:`~.omexml.OMEXML`)."""
+    with ImageReader(path=path, url=url) as reader:
+        return reader.file.ome_xml
+
+
+# ---------------------------------------------------------------------- reader cache
+#
+# CellProfiler-style workers read planes of the same files across jobs, so readers are
+# cached process-wide. A key (an image name) holds one reader at a time; several keys
+# may share the reader of one (path, url), which closes when its last key releases it.
+
+_cache_lock = threading.RLock()
+_keys: dict[object, tuple[str | None, str | None]] = {}
+_readers: dict[tuple[str | None, str | None], tuple[int, ImageReader]] = {}
+
+
+def get_image_reader(key: object, path: str | os.PathLike | None = None, url: str | None = None) -> ImageReader:
+    """The cached reader of ``path``/``url`` for ``key``, opened if no key holds one yet.
+
+    Asking again with the same key and file returns the same reader; asking with the
+    same key and another file releases the key's old reader first.
+    """
+    location = (os.fspath(path) if path is not None else None, url)
+    with _cache_lock:
+        if key in _keys:
+            if _keys[key] == location:
+                return _readers[location][1]
+            release_image_reader(key)
+        count, reader = _readers.get(location, (0, None))
+        if reader is None:
+            reader = ImageReader(path=location[0], url=url)
+        _readers[location] = (count + 1, reader)
+        _keys[key] = location
+        return reader
+
+
+def release_image_reader(key: object) -> None:
+    """Drop ``key``'s hold on its reader; the reader closes when no key holds it."""
+    with _cache_lock:
+        location = _keys.pop(key, None)
+        if location is None:
+            return
+        count, reader = _readers[location]
+        if count > 1:
+            _readers[location] = (count - 1, reader)
+            return
+        del _readers[location]
+    reader.close()
+
+
+def clear_image_reader_cache() -> None:
+    """Close every cached reader and forget every key."""
+    with _cache_lock:
+        readers = [reader for _, reader in _readers.values()]
+        _readers.clear()
+        _keys.clear()
+    for reader in readers:
+        reader.close()
+
+
 # ---------------------------------------------------------------------- the Java reader
 
 
@@ -263,6 +382,7 @@ class FormatReader:
         """python-bioformats' name for ``openBytes(index, x, y, width, height)``."""
         return self.openBytes(index, x, y, width, height)
 
+    @_os_errors()
     def call_java(self, function: Callable[[Any], Any]) -> Any:
         """Run ``function(java_reader)`` on one reader positioned at the current series.
 
