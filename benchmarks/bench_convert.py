@@ -3,11 +3,13 @@
 Run: ``python -m benchmarks.bench_convert``. Prints a Markdown table and saves it in
 ``benchmarks/results/convert.json``.
 
-- read: ``series.to_numpy()`` of the whole file (parallel over the reader pool);
-- zarr 0.5 / zarr 0.4 / ome-tiff: ``bfbridge.convert`` with default options (blosc-zstd
+- imread: ``bfbridge.imread(path)``, the full read of the file from its path (open included),
+  parallel over the reader pool; this is what a conversion from a path is compared with;
+- read: ``series.to_numpy()`` of a file already open (no open, readers already warm);
+- zarr 0.5 / zarr 0.4 / ome-tiff: ``bfbridge.convert(path, ...)`` with default options (blosc-zstd
   chunks for OME-Zarr, zlib tiles for OME-TIFF), overwriting one output in a temp folder.
 
-Target: zarr 0.5 / read <= 1.5.
+Target: zarr 0.5 / imread <= 1.5.
 
 Memory: peak RSS of a fresh process converting a 1.6 GB generated image (a Bio-Formats
 ``.fake`` id: 200 planes of 2048 x 2048 uint16) to each format, against the data size.
@@ -35,11 +37,13 @@ def measure(path: str, label: str, repeats: int = 5) -> dict:
             version = "0.4" if name == "zarr 0.4" else "0.5"
             return lambda: bf.convert(path, Path(out) / targets[name], ngff_version=version, overwrite=True)
 
-        times = interleaved({"read": series.to_numpy, **{name: converter(name) for name in targets}}, repeats)
+        readers = {"imread": lambda: bf.imread(path), "read": series.to_numpy}
+        times = interleaved({**readers, **{name: converter(name) for name in targets}}, repeats)
     return {
         "file": label,
         "MB": round(series.nbytes / 1e6),
         **{f"{name} s": seconds for name, seconds in times.items()},
+        **{f"{name} / imread": times[name] / times["imread"] for name in targets},
         **{f"{name} / read": times[name] / times["read"] for name in targets},
     }
 

@@ -94,6 +94,7 @@ def test_user_jvm_args_come_last():
     assert options[0] == "-Xmx2g"
     assert options[-2:] == ["-Xmx3g", "-Dx=1"]  # the JVM takes the last -Xmx
     assert "-XX:+UseParallelGC" in options
+    assert f"-XX:ErrorFile={settings.cache_dir}/crashes/hs_err_pid%p.log" in options  # never in the cwd
 
 
 def test_a_collector_in_jvm_args_replaces_the_default(python):

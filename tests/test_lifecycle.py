@@ -13,6 +13,7 @@ import bfbridge
 
 
 def _open_files() -> set[str]:
+    gc.collect()  # objects other tests dropped release their handles when collected, not before
     return {f.path for f in psutil.Process().open_files()}
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import pickle
 import random
+from pathlib import Path
 
 import dask
 import numpy as np
 import ome_types
 import pytest
+import tifffile
 import xarray as xr
 
 import bfbridge
@@ -123,6 +125,28 @@ def test_palette_images_give_colours_by_default():
         np.testing.assert_array_equal(image.series[0].to_numpy(), raw_reference)
 
 
+def test_sixteen_bit_palettes_give_sixteen_bit_colours():
+    path = fake(sizeX=32, sizeY=16, pixelType="uint16", indexed="true", falseColor="false")
+    with bfbridge.open(path) as image:
+        series = image.series[0]
+        assert series.dtype == np.uint16 and series.shape == (1, 1, 1, 16, 32, 3)
+        table = series.lookup_table
+        assert table.dtype == np.uint16
+        np.testing.assert_array_equal(series.to_numpy(), table[:3].T[read_reference(path)])
+
+
+@pytest.mark.parametrize("pixel_type", ["int8", "int16"])
+def test_palette_without_a_colour_table_gives_indices_with_a_warning(pixel_type):
+    """Bio-Formats' fake signed palettes carry no table: raw indices, not an error on every read."""
+    path = fake(sizeX=32, sizeY=16, pixelType=pixel_type, indexed="true", falseColor="false")
+    with pytest.warns(bfbridge.MetadataWarning, match="palette image without a colour table"):
+        image = bfbridge.open(path)
+    with image:
+        series = image.series[0]
+        assert series.indexed and series.dims == "TCZYX" and series.dtype == np.dtype(pixel_type)
+        np.testing.assert_array_equal(series.to_numpy(), read_reference(path))
+
+
 def test_false_colour_tables_never_change_pixels():
     path = fake(sizeX=32, sizeY=16, indexed="true", falseColor="true")
     with bfbridge.open(path) as image:
@@ -211,6 +235,41 @@ def test_big_planes_are_read_in_strips(monkeypatch):
     data = bfbridge.imread(path)
     np.testing.assert_array_equal(data, reference)
     assert len(calls) > 1 and all(w * h * 3 * 2 <= 1 << 20 for w, h in calls)
+
+
+def _count_reads(monkeypatch) -> list:
+    calls = []
+    real = pixels.read_region
+
+    def counting(reader, buffers, layout, plane, x, y, width, height, out=None):
+        calls.append((plane, x, y, width, height))
+        return real(reader, buffers, layout, plane, x, y, width, height, out)
+
+    monkeypatch.setattr(pixels, "read_region", counting)
+    return calls
+
+
+def test_slicing_reads_only_the_planes_and_rectangle_it_needs(monkeypatch):
+    path = fake(sizeX=200, sizeY=150, sizeZ=4, sizeC=3, sizeT=2, dimensionOrder="XYZCT")
+    reference = read_reference(path)
+    calls = _count_reads(monkeypatch)
+    with bfbridge.open(path) as image:
+        series = image.series[0]
+        np.testing.assert_array_equal(series[1, 2, 3, 100:120, 50:60], reference[1, 2, 3, 100:120, 50:60])
+        assert calls == [((1 * 3 + 2) * 4 + 3, 50, 100, 10, 20)]  # one openBytes: that plane, that rectangle
+        calls.clear()
+        np.testing.assert_array_equal(series[-1, ::2, 1, 7, -30::3], reference[-1, ::2, 1, 7, -30::3])
+        assert sorted(calls) == [((1 * 3 + c) * 4 + 1, 170, 7, 28, 1) for c in (0, 2)]
+
+
+def test_one_dask_chunk_is_one_openbytes_call(monkeypatch):
+    path = fake(sizeX=64, sizeY=48, sizeZ=3, sizeC=2)
+    calls = _count_reads(monkeypatch)
+    with bfbridge.open(path) as image:
+        array = image.series[0].to_dask()
+        assert array.numblocks == (1, 2, 3, 1, 1)
+        np.testing.assert_array_equal(array.compute(scheduler="threads"), read_reference(path))
+    assert len(calls) == 6 and {c[1:] for c in calls} == {(0, 0, 64, 48)}
 
 
 def test_pickle_round_trip_reopens_lazily():
@@ -312,6 +371,38 @@ def test_modulo_annotations_are_exposed(tmp_path):
 
 
 # ---------------------------------------------------------------------------- errors
+
+
+def test_series_out_of_range_names_the_series_count():
+    with bfbridge.open(fake(sizeX=8, sizeY=8, series=2)) as image:
+        with pytest.raises(IndexError, match=r"the file has 2 series \(0 to 1\); there is no series 2"):
+            image.series[2]
+        assert image.series[-1].index == 1
+
+
+def test_group_files_false_opens_one_file_of_a_multi_file_set(tmp_path):
+    """A companion OME-TIFF set: grouped, every file is used; ungrouped, only the one opened."""
+    planes = np.arange(3 * 16 * 24, dtype=np.uint16).reshape(3, 16, 24)
+    uuids = [f"urn:uuid:00000000-0000-4000-8000-00000000000{i}" for i in range(3)]
+    tiffdata = "".join(
+        f'<TiffData FirstZ="{z}" IFD="0" PlaneCount="1"><UUID FileName="part{z}.ome.tif">{uuids[z]}</UUID></TiffData>'
+        for z in range(3)
+    )
+    for z in range(3):
+        xml = (
+            '<?xml version="1.0" encoding="UTF-8"?><OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06" '
+            f'UUID="{uuids[z]}"><Image ID="Image:0"><Pixels ID="Pixels:0" DimensionOrder="XYZCT" Type="uint16" '
+            'SizeX="24" SizeY="16" SizeZ="3" SizeC="1" SizeT="1"><Channel ID="Channel:0:0" SamplesPerPixel="1"/>'
+            f"{tiffdata}</Pixels></Image></OME>"
+        )
+        tifffile.imwrite(tmp_path / f"part{z}.ome.tif", planes[z], description=xml, metadata=None)
+    first = tmp_path / "part0.ome.tif"
+    with bfbridge.open(first) as grouped:
+        assert sorted(Path(f).name for f in grouped.used_files) == ["part0.ome.tif", "part1.ome.tif", "part2.ome.tif"]
+        np.testing.assert_array_equal(grouped.series[0].to_numpy()[0, 0], planes)
+    with bfbridge.open(first, group_files=False) as alone:
+        assert [Path(f).name for f in alone.used_files] == ["part0.ome.tif"]
+        assert alone.series[0].to_numpy().reshape(-1, 16, 24)[0].tolist() == planes[0].tolist()
 
 
 def test_missing_file_is_file_not_found(tmp_path):

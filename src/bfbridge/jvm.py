@@ -156,8 +156,13 @@ def find_java(settings: config.Settings | None = None) -> JavaInstall:
 
 
 def jvm_options(settings: config.Settings, java: JavaInstall) -> list[str]:
-    """Heap, headless mode, the flags that keep new Javas quiet, then the user's args."""
+    """Heap, headless mode, the flags that keep new Javas quiet, then the user's args.
+
+    A JVM crash report goes to the cache directory, not the working directory (which may
+    hold the user's data).
+    """
     options = [f"-Xmx{settings.max_heap}", "-Djava.awt.headless=true", "-Dfile.encoding=UTF-8", *_SAFE_XML]
+    options.append(f"-XX:ErrorFile={Path(settings.cache_dir) / 'crashes' / 'hs_err_pid%p.log'}")
     major = java.version[0]
     if major >= 22:  # native access warnings (JEP 472)
         options.append("--enable-native-access=ALL-UNNAMED")
@@ -190,6 +195,7 @@ def _start() -> None:
     java = find_java(settings)
     provisioned = jars.provision(settings)
     options = jvm_options(settings, java)
+    (Path(settings.cache_dir) / "crashes").mkdir(parents=True, exist_ok=True)
     try:
         jpype.startJVM(
             *options,

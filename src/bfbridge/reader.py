@@ -509,6 +509,39 @@ def _open_repaired_omexml(
     raise error
 
 
+WARM_UP_ID = "/bfbridge-warm-up&sizeX=2&sizeY=2.fake"  # absolute: the Memoizer makes no folders
+_warm_up_lock = threading.Lock()
+_warmed_up = False
+
+
+def _warm_up(settings: config.Settings) -> None:
+    """Make the Java calls of an open and a read once, on one thread, before any run in parallel.
+
+    JPype fills its per-class conversion tables on first use; two read threads doing that at
+    once crashed the interpreter once here (SIGSEGV in ``JPConversionObject::matches``). A
+    synthetic image is opened and read through a plain reader and through a Memoizer (which
+    never saves it: its threshold is unreachable).
+    """
+    global _warmed_up
+    with _warm_up_lock:
+        if _warmed_up:
+            return
+        memo_dir = Path(settings.cache_dir) / "memo"
+        memo_dir.mkdir(parents=True, exist_ok=True)
+        for source in (_Source(WARM_UP_ID), _Source(WARM_UP_ID, memo_dir, (1 << 31) - 1)):
+            reader, _ = _open_reader(FileSpec(WARM_UP_ID), source)
+            try:
+                info = _series_info(reader.java, 0)
+                layout = pixels.PlaneLayout(
+                    pixels.dtype_of(info.pixel_type), info.samples, info.interleaved, info.little_endian
+                )
+                pixels.read_region(reader.java, reader.buffers, layout, 0, 0, 0, 1, 1, np.empty((1, 1), layout.dtype))
+                pixels.read_region(reader.java, reader.buffers, layout, 0, 0, 0, 2, 1)
+            finally:
+                reader.close()
+        _warmed_up = True
+
+
 def _check_path(path: str) -> None:
     if not os.path.exists(path):
         raise FileNotFoundError(errno.ENOENT, "No such file", path)
@@ -558,6 +591,7 @@ class ImageFile:
             _check_path(spec.path)
         jvm.ensure_started()
         settings = config.resolve()
+        _warm_up(settings)
         first, store, source = _open_first(spec, _source(spec, settings), settings)
         try:
             with jvm.java_errors(spec.path, "reading the metadata of"):

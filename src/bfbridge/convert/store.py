@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 STACK_BYTES = 4 << 20
 #: Intermediate levels (for OME-TIFF pyramids) favour speed over size.
 SCRATCH_COMPRESSION = "blosc-lz4"
-#: Codec levels when none is given. Blosc's zstd level n is zstd's 2n - 1: 2 is zstd's own default, 3.
-DEFAULT_LEVELS = {"blosc-zstd": 2, "blosc-lz4": 5, "zstd": 3, "gzip": 6}
+#: Codec levels when none is given. Blosc's zstd level 1 is zstd's fastest; behind a bit shuffle it
+#: compresses microscopy as well as level 2 behind a byte shuffle, in half the time.
+DEFAULT_LEVELS = {"blosc-zstd": 1, "blosc-lz4": 5, "zstd": 3, "gzip": 6}
 
 
 @dataclass
@@ -98,7 +99,7 @@ class ChunkWriter:
                 full[tuple(slice(0, n) for n in part.shape)] = part
                 part = full
             part = np.ascontiguousarray(part, dtype=part.dtype.newbyteorder("<"))
-            payload = part.tobytes() if self.codec is None else self.codec.encode(part)
+            payload = memoryview(part).cast("B") if self.codec is None else self.codec.encode(part)
             key = self.array.metadata.encode_chunk_key(tuple(s + i for s, i in zip(starts, index, strict=True)))
             path = self.folder / key
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -192,12 +193,12 @@ def compressors(name: str, level: int | None, zarr_format: int) -> list | None:
         from zarr import codecs
 
         if name.startswith("blosc-"):
-            return [codecs.BloscCodec(cname=name[6:], clevel=level)]
+            return [codecs.BloscCodec(cname=name[6:], clevel=level, shuffle="bitshuffle")]
         return [codecs.ZstdCodec(level=level) if name == "zstd" else codecs.GzipCodec(level=level)]
     import numcodecs
 
     if name.startswith("blosc-"):
-        return [numcodecs.Blosc(cname=name[6:], clevel=level, shuffle=numcodecs.Blosc.SHUFFLE)]
+        return [numcodecs.Blosc(cname=name[6:], clevel=level, shuffle=numcodecs.Blosc.BITSHUFFLE)]
     return [numcodecs.Zstd(level=level) if name == "zstd" else numcodecs.GZip(level=level)]
 
 
