@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import pickle
 import random
+import threading
 from pathlib import Path
 
 import dask
@@ -16,6 +17,7 @@ import xarray as xr
 
 import bfbridge
 from bfbridge import pixels
+from bfbridge.reader import Series, serial_reads
 from tests.reference import read_reference
 
 PIXEL_TYPES = ["int8", "uint8", "int16", "uint16", "int32", "uint32", "float", "double", "bit"]
@@ -218,6 +220,27 @@ def test_to_numpy_reads_in_parallel_through_the_pool():
     with bfbridge.open(path, max_workers=1) as image:
         image.series[0].to_numpy()
         assert image.readers_open == 1
+
+
+def test_serial_reads_keep_a_multi_plane_read_on_the_calling_thread(monkeypatch):
+    """The converter's block runner is the parallel layer; its blocks must not fan out again."""
+    threads = set()
+    real = Series._run
+
+    def recording(self, job):
+        threads.add(threading.current_thread().name)
+        return real(self, job)
+
+    monkeypatch.setattr(Series, "_run", recording)
+    path = fake(sizeX=32, sizeY=16, sizeZ=8)
+    with bfbridge.open(path, max_workers=2) as image:
+        expected = read_reference(path)
+        np.testing.assert_array_equal(image.series[0].to_numpy(), expected)
+        assert threads and all(name.startswith("bfbridge-read") for name in threads)
+        threads.clear()
+        with serial_reads():
+            np.testing.assert_array_equal(image.series[0].to_numpy(), expected)
+        assert threads == {threading.current_thread().name}
 
 
 def test_big_planes_are_read_in_strips(monkeypatch):

@@ -37,6 +37,24 @@ _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 
 
+_thread_state = threading.local()
+
+
+@contextmanager
+def serial_reads() -> Iterator[None]:
+    """Within this block, a read of several planes stays on the calling thread.
+
+    For callers that already read in parallel (the converter's block runner): nesting a
+    second level of parallel reads only makes threads wait for each other's readers.
+    """
+    previous = getattr(_thread_state, "serial", False)
+    _thread_state.serial = True
+    try:
+        yield
+    finally:
+        _thread_state.serial = previous
+
+
 def _shared_executor() -> ThreadPoolExecutor:
     """Threads for parallel reads, kept alive: each new thread would attach to the JVM again."""
     global _executor
@@ -1040,7 +1058,7 @@ class Series(LazyArray):
         if out.size == 0:
             return out
         jobs = list(self._jobs(window, out))
-        workers = min(len(jobs), max_workers or self._file.pool_size)
+        workers = 1 if getattr(_thread_state, "serial", False) else min(len(jobs), max_workers or self._file.pool_size)
         if workers <= 1:
             for job in jobs:
                 self._run(job)

@@ -20,6 +20,8 @@ import dask
 import numpy as np
 from dask.optimization import cull
 
+from ..reader import serial_reads
+
 
 @dataclass(frozen=True)
 class Block:
@@ -30,7 +32,8 @@ class Block:
     region: tuple[slice, ...]
 
     def compute(self) -> np.ndarray:
-        return dask.get(self.graph, self.key)
+        with serial_reads():  # the runner computes blocks in parallel already: one block, one thread
+            return dask.get(self.graph, self.key)
 
 
 def blocks(array) -> Iterator[Block]:

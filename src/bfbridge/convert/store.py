@@ -25,8 +25,9 @@ from .progress import Progress
 if TYPE_CHECKING:
     from ..reader import Series
 
-#: Whole planes are stacked into one block up to this size (Z first, then C, then T).
-STACK_BYTES = 4 << 20
+#: Whole planes are stacked into one block up to this size (Z first, then C, then T): small
+#: planes are not read and written one task each, and blocks stay many enough to balance.
+STACK_BYTES = 2 << 20
 #: Intermediate levels (for OME-TIFF pyramids) favour speed over size.
 SCRATCH_COMPRESSION = "blosc-lz4"
 #: Codec levels when none is given. Blosc's zstd level 1 is zstd's fastest; behind a bit shuffle it
