@@ -28,11 +28,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import jpype
-
 from . import jvm
 from .errors import BioFormatsError
-from .reader import ImageFile, Series, open_file, supported_formats
+from .reader import ImageFile, Series, open_file, recognised, supported_formats
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +104,7 @@ def _claims(path: str) -> bool:
             return False
         if path.lower().endswith(".zip"):
             return _zip_claimed(path)
-        return _recognises(path, content=True)
+        return recognised(path)
     except (BioFormatsError, OSError) as error:
         log.warning("bfbridge could not tell whether it reads %s: %s", path, error)
         return False
@@ -135,14 +133,7 @@ def _zip_claimed(path: str) -> bool:
             names = archive.namelist()
     except zipfile.BadZipFile:
         return False
-    return bool(names) and (_has_specific_suffix(names[0]) or _recognises(names[0], content=False))
-
-
-def _recognises(name: str, content: bool) -> bool:
-    """Bio-Formats' own detection, from the name alone or also from the file's first bytes."""
-    jvm.ensure_started()
-    with jvm.java_errors(name, "detecting the format of"):
-        return bool(jpype.JClass("loci.formats.ImageReader")().isThisType(name, content))
+    return bool(names) and (_has_specific_suffix(names[0]) or recognised(names[0], by_content=False))
 
 
 def series_layer(series: Series, visible: bool = True) -> LayerData:

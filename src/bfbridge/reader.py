@@ -464,10 +464,14 @@ def _open_first(spec: FileSpec, source: _Source, settings: config.Settings) -> t
 
 
 def _is_local_ome_tiff(spec: FileSpec) -> bool:
-    if spec.is_fake or spec.is_remote:
-        return False
-    with jvm.java_errors(spec.path, "detecting the format of"):
-        return bool(jpype.JClass(OME_TIFF_READER)().isThisType(spec.path, True))
+    return not spec.is_fake and not spec.is_remote and recognised(spec.path, reader_class=OME_TIFF_READER)
+
+
+def recognised(name: str, *, by_content: bool = True, reader_class: str = "loci.formats.ImageReader") -> bool:
+    """Whether Bio-Formats (or one reader class) claims ``name``: by its name, or also its first bytes."""
+    jvm.ensure_started()
+    with jvm.java_errors(name, "detecting the format of"):
+        return bool(jpype.JClass(reader_class)().isThisType(name, by_content))
 
 
 def _open_as_plain_tiff(spec: FileSpec, source: _Source, reason: str) -> tuple[_Reader, Any, _Source]:
