@@ -124,3 +124,27 @@ def test_environment_set_in_a_notebook_before_the_first_read_reaches_the_jvm(pyt
     before, started_with, workers = json.loads(result.stdout.strip().splitlines()[-1])
     assert before != "1280m" and started_with == "1280m"
     assert workers == 3
+
+
+def test_a_worker_adopts_the_clients_latest_settings_but_keeps_its_own(python):
+    """What a dask worker does with the settings that travel with each pickled file."""
+    result = python(
+        """
+        import json
+        from bfbridge import config, jvm
+        seen = []
+        config.adopt({"read_timeout": 42, "max_heap": "700m", "memoize_ms": 5})   # first task
+        jvm.ensure_started()
+        config.adopt({"read_timeout": 5, "log_level": "ERROR", "max_heap": "900m"})  # a later client
+        s = config.resolve()
+        seen.append([s.read_timeout, s.log_level, s.max_heap, s.memoize_ms])
+        config.configure(read_timeout=9)                                 # the worker's own choice
+        config.adopt({"read_timeout": 1, "memoize_ms": None})
+        s = config.resolve()
+        seen.append([s.read_timeout, s.memoize_ms])
+        print(json.dumps(seen))
+        """
+    )
+    later, own = json.loads(result.stdout.strip().splitlines()[-1])
+    assert later == [5.0, "ERROR", "700m", 5]  # the JVM keeps the heap it started with
+    assert own == [9.0, 100]

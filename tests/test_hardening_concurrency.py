@@ -199,3 +199,33 @@ def test_processes_opening_one_file_at_once_corrupt_neither_jar_nor_memo_cache(c
     assert [p.name for p in memos] == [".shared.lif.bfmemo"], memos  # one memo, no temporary leftovers
     assert _memo_loads(path, memos[0])
     assert sorted(p.name for p in path.parent.iterdir()) == ["shared.lif"]
+
+
+def test_damaged_planes_raise_without_reopening_the_file(tmp_path, monkeypatch):
+    """A plane Bio-Formats rejects (a FormatException or IOException) leaves its reader sound: a
+    pipeline that skips bad planes must not pay a full setId for each of them."""
+    from bfbridge import reader
+
+    planes = np.random.default_rng(0).integers(0, 255, (12, 64, 64), dtype=np.uint8)
+    path = tmp_path / "partly-damaged.tif"
+    tifffile.imwrite(path, planes, compression="zlib", metadata=None)
+    data = bytearray(path.read_bytes())
+    with tifffile.TiffFile(path) as tiff:
+        for page in tiff.pages[4:]:
+            for offset, count in zip(page.dataoffsets, page.databytecounts, strict=True):
+                data[offset : offset + count] = b"\xff" * count
+    path.write_bytes(bytes(data))
+    opens = []
+    real_open = reader._open_reader
+    monkeypatch.setattr(reader, "_open_reader", lambda spec, *a: opens.append(spec.path) or real_open(spec, *a))
+    with bfbridge.open(path, max_workers=1) as image:
+        series = image.series[0]
+        outcomes = []
+        for t in range(series.shape[0]):
+            try:
+                outcomes.append(bool((series[t, 0, 0] == planes[t]).all()))
+            except bfbridge.FormatError as error:
+                assert not error.internal, error
+                outcomes.append(None)
+        assert outcomes == [True] * 4 + [None] * 8
+        assert opens.count(str(path)) == 1 and image.readers_open == 1  # the first open only

@@ -8,7 +8,9 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import tifffile
 
 from bfbridge import config
 from bfbridge.errors import JVMError
@@ -104,3 +106,21 @@ def test_a_collector_in_jvm_args_replaces_the_default(python):
     )
     options = json.loads(result.stdout)
     assert "-XX:+UseSerialGC" in options and "-XX:+UseParallelGC" not in options
+
+
+def test_an_unwritable_cache_directory_does_not_stop_reading(python, bundle_jar, tmp_path):
+    """No crash-report or memo folder can be made there: Java's defaults apply and nothing is memoized."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    image = tmp_path / "cells.tif"
+    tifffile.imwrite(image, np.arange(2 * 8 * 8, dtype=np.uint16).reshape(2, 8, 8))
+    result = python(
+        f"""
+        import json, bfbridge
+        fake = bfbridge.imread("a&sizeX=4&sizeY=4.fake")
+        data = bfbridge.imread({str(image)!r})
+        print(json.dumps([list(fake.shape), int(data.sum()), bfbridge.open({str(image)!r}).memo]))
+        """,
+        env={"BFBRIDGE_CACHE_DIR": str(blocker / "cache"), "BFBRIDGE_JARS": str(bundle_jar)},
+    )
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [[1, 1, 1, 4, 4], int(np.arange(128).sum()), None]

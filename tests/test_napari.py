@@ -242,6 +242,21 @@ def test_every_generic_suffix_is_checked_by_content(suffix, tmp_path):
     assert get_reader(written(tmp_path / "data", f"notes.{suffix}")) is None
 
 
+@pytest.mark.parametrize(
+    ("url", "taken"),
+    [
+        ("https://example.org/data/cells.tif", True),  # a suffix many readers share
+        ("s3://bucket/plate/A01.czi", True),
+        ("https://example.org/signed/cells.ome.tiff?X-Amz-Signature=abc", True),
+        ("https://example.org/data/table.csv", False),
+        ("https://example.org/data/notes.txt", False),
+        ("https://example.org/data/readme", False),
+    ],
+)
+def test_urls_are_judged_by_their_suffix(url, taken):
+    assert (get_reader(url) is not None) is taken
+
+
 def test_get_reader_declines_zips_whose_first_member_is_no_image(tmp_path):
     text = Path(written(tmp_path / "data", "notes.txt"))
     assert get_reader(zipped(tmp_path / "data", text)) is None

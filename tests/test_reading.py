@@ -426,6 +426,9 @@ def test_group_files_false_opens_one_file_of_a_multi_file_set(tmp_path):
     with bfbridge.open(first, group_files=False) as alone:
         assert [Path(f).name for f in alone.used_files] == ["part0.ome.tif"]
         assert alone.series[0].to_numpy().reshape(-1, 16, 24)[0].tolist() == planes[0].tolist()
+    (tmp_path / "part2.ome.tif").unlink()  # a missing companion is an error, never a silently partial image
+    with pytest.raises(bfbridge.FormatError, match=r"part2\.ome\.tif"):
+        bfbridge.open(first)
 
 
 def test_missing_file_is_file_not_found(tmp_path):

@@ -252,7 +252,8 @@ _ENV = {
 FIELDS = tuple(f.name for f in dataclasses.fields(Settings))
 
 _lock = threading.RLock()
-_overrides: dict[str, Any] = {}
+_overrides: dict[str, Any] = {}  # from configure(): this process's own choices
+_adopted: dict[str, Any] = {}  # from adopt(): a dask client's, below this process's own choices
 _in_force: Settings | None = None
 _resolved: Settings | None = None  # cached: resolve() is called on every read
 
@@ -285,7 +286,7 @@ def resolve() -> Settings:
     if settings is not None:
         return settings
     with _lock:
-        values = {**_file_values(), **_env_values(), **_overrides}
+        values = {**_file_values(), **_env_values(), **_adopted, **_overrides}
         if _in_force is None:
             return Settings(**values)
         values.update(_in_force.jvm_part())
@@ -320,7 +321,7 @@ def configure(**values: Any) -> Settings:
         raise TypeError(f"configure() got unknown setting(s) {sorted(unknown)}; known: {', '.join(FIELDS)}")
     with _lock:
         overrides = {k: v for k, v in {**_overrides, **values}.items() if v is not None}
-        candidate = Settings(**{**_file_values(), **_env_values(), **overrides})
+        candidate = Settings(**{**_file_values(), **_env_values(), **_adopted, **overrides})
         if _in_force is not None:
             changed = [n for n in JVM_SETTINGS if n in values and getattr(candidate, n) != getattr(_in_force, n)]
             if changed:
@@ -341,19 +342,21 @@ def adopt(values: Mapping[str, Any]) -> None:
     """Take the settings of the process that pickled a file (on a dask worker, the client's).
 
     Before this process's JVM starts it takes all of them, so its JVM matches the client's;
-    afterwards only the read-time settings that this process has not set itself.
+    afterwards only the read-time settings. Each pickle brings the client's latest values,
+    which replace earlier ones (``None``: the worker's own default). Settings this process
+    gave :func:`configure` itself always win.
     """
+    global _resolved
     with _lock:
-        if _in_force is None:
-            chosen = dict(values)
-        else:
-            chosen = {
-                name: value
-                for name, value in values.items()
-                if name in READ_SETTINGS and value is not None and name not in _overrides
-            }
-    if chosen:
-        configure(**chosen)
+        names = READ_SETTINGS if _in_force is not None else (*JVM_SETTINGS, *READ_SETTINGS)
+        taken = {name: value for name, value in values.items() if name in names}
+        adopted = {**_adopted, **taken}
+        adopted = {name: value for name, value in adopted.items() if value is not None}
+        Settings(**{**_file_values(), **_env_values(), **adopted, **_overrides})  # refuse bad values now
+        _adopted.clear()
+        _adopted.update(adopted)
+        _resolved = None
+    _apply_runtime(resolve())
 
 
 def _apply_runtime(settings: Settings) -> None:

@@ -14,13 +14,18 @@ class BioFormatsError(Exception):
 class FormatError(BioFormatsError):
     """A file Bio-Formats recognises but cannot read (corrupt, truncated, malformed).
 
-    ``path`` is the file and ``java_message`` is Bio-Formats' own explanation.
+    ``path`` is the file and ``java_message`` is Bio-Formats' own explanation. ``internal``
+    is true when Bio-Formats failed inside itself (a Java ``RuntimeException`` or ``Error``,
+    such as a division by zero on contradictory metadata) rather than by rejecting the data.
     """
 
-    def __init__(self, message: str, path: str | None = None, java_message: str | None = None):
+    def __init__(
+        self, message: str, path: str | None = None, java_message: str | None = None, internal: bool = False
+    ):
         super().__init__(message)
         self.path = path
         self.java_message = java_message
+        self.internal = internal
 
 
 class JavaTrace(Exception):

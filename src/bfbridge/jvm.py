@@ -162,7 +162,7 @@ def jvm_options(settings: config.Settings, java: JavaInstall) -> list[str]:
     hold the user's data).
     """
     options = [f"-Xmx{settings.max_heap}", "-Djava.awt.headless=true", "-Dfile.encoding=UTF-8", *_SAFE_XML]
-    options.append(f"-XX:ErrorFile={Path(settings.cache_dir) / 'crashes' / 'hs_err_pid%p.log'}")
+    options.extend(_crash_report_option(settings))
     major = java.version[0]
     if major >= 22:  # native access warnings (JEP 472)
         options.append("--enable-native-access=ALL-UNNAMED")
@@ -172,6 +172,16 @@ def jvm_options(settings: config.Settings, java: JavaInstall) -> list[str]:
         options.extend(_THROUGHPUT_GC)
     options.extend(settings.jvm_args)
     return options
+
+
+def _crash_report_option(settings: config.Settings) -> list[str]:
+    """Where a JVM crash report goes: the cache directory, if it can be made (else Java's default)."""
+    folder = Path(settings.cache_dir) / "crashes"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return []
+    return [f"-XX:ErrorFile={folder / 'hs_err_pid%p.log'}"]
 
 
 # --------------------------------------------------------------------------- starting
@@ -195,7 +205,6 @@ def _start() -> None:
     java = find_java(settings)
     provisioned = jars.provision(settings)
     options = jvm_options(settings, java)
-    (Path(settings.cache_dir) / "crashes").mkdir(parents=True, exist_ok=True)
     try:
         jpype.startJVM(
             *options,
@@ -313,7 +322,21 @@ def translate(error: BaseException, path: str | None = None, action: str = "read
         return FileNotFoundError(errno.ENOENT, f"No such file: {message}", path)
     # FormatException, IOException (truncated data) and the RuntimeExceptions that corrupt
     # data provokes in readers (NullPointer, ArrayIndexOutOfBounds, NegativeArraySize, ...).
-    return FormatError(f"Bio-Formats failed {action}{where}: {name}: {message}", path=path, java_message=message)
+    return FormatError(
+        f"Bio-Formats failed {action}{where}: {name}: {message}",
+        path=path,
+        java_message=message,
+        internal=is_internal_failure(error),
+    )
+
+
+def is_internal_failure(error: BaseException) -> bool:
+    """A Java ``RuntimeException`` or ``Error``: the reader failed inside, and its state is suspect.
+
+    ``FormatException`` and ``IOException`` are Bio-Formats rejecting damaged data; the reader
+    that raised them is still sound.
+    """
+    return _is_instance(error, "java.lang.RuntimeException") or _is_instance(error, "java.lang.Error")
 
 
 @contextmanager

@@ -98,9 +98,12 @@ def _claims(path: str) -> bool:
     if os.path.isdir(path):
         return False
     try:
+        if "://" in path:  # a URL: its content is not worth fetching here; any image suffix will do
+            suffix = _bioformats_suffix(path.split("?", 1)[0])
+            return suffix is not None and suffix not in GENERIC_SUFFIXES
         if _has_specific_suffix(path):
             return True
-        if not os.path.isfile(path):  # a URL or a missing file: no content to look at
+        if not os.path.isfile(path):  # a missing file: no content to look at
             return False
         if path.lower().endswith(".zip"):
             return _zip_claimed(path)
@@ -116,14 +119,17 @@ def _suffix_readers() -> Counter[str]:
     return Counter(suffix for entry in supported_formats() for suffix in entry["suffixes"])
 
 
-def _has_specific_suffix(name: str) -> bool:
-    """Whether the longest Bio-Formats suffix of ``name`` is one reader's and not generic."""
+def _bioformats_suffix(name: str) -> str | None:
+    """The longest Bio-Formats suffix ``name`` ends with, if any."""
     lower = name.lower()
     suffixes = [suffix for suffix in _suffix_readers() if lower.endswith(f".{suffix}")]
-    if not suffixes:
-        return False
-    suffix = max(suffixes, key=len)
-    return _suffix_readers()[suffix] == 1 and suffix not in GENERIC_SUFFIXES
+    return max(suffixes, key=len) if suffixes else None
+
+
+def _has_specific_suffix(name: str) -> bool:
+    """Whether the longest Bio-Formats suffix of ``name`` is one reader's and not generic."""
+    suffix = _bioformats_suffix(name)
+    return suffix is not None and _suffix_readers()[suffix] == 1 and suffix not in GENERIC_SUFFIXES
 
 
 def _zip_claimed(path: str) -> bool:

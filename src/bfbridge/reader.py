@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import shutil
 import threading
@@ -33,6 +34,7 @@ from .array import LazyArray, Window, plane_chunks, to_dataarray
 from .errors import FileClosedError, FormatError, JavaMemoryError, ReadTimeoutError, UnsupportedFormatError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 
@@ -143,7 +145,8 @@ def _table_bits(reader, index: int) -> int:
     Some readers only set the table once a plane has been read, so one pixel is read first.
     """
     if reader.getImageCount() > 0:
-        reader.openBytes(0, 0, 0, 1, 1)
+        with suppress(jpype.JException):  # a damaged first plane is reported when it is read
+            reader.openBytes(0, 0, 0, 1, 1)
     table = pixels.lookup_table(reader)
     if table is not None:
         return 8 if table.dtype == np.uint8 else 16
@@ -218,8 +221,11 @@ class ReaderPool:
         healthy = True
         try:
             yield reader
-        except (JavaMemoryError, MemoryError, ReadTimeoutError, jpype.JException):
+        except (JavaMemoryError, MemoryError, ReadTimeoutError):
             healthy = False  # the reader may hold half-updated state, or still be busy: replace it
+            raise
+        except jpype.JException as error:
+            healthy = not jvm.is_internal_failure(error)  # damaged data alone leaves the reader sound
             raise
         finally:
             self._release(reader, healthy)
@@ -365,7 +371,8 @@ def _source(spec: FileSpec, settings: config.Settings) -> _Source:
 
     Bio-Formats' Memoizer only compares modification times, so a file replaced by an
     older one (``cp -p``, ``rsync -a``) would load a stale memo. Memo folders are keyed by
-    the file's identity instead.
+    the file's identity instead. A cache directory that cannot be written turns
+    memoization off for the open, with a log record, rather than failing it.
     """
     if spec.is_fake or spec.is_remote:
         return _Source(spec.path)
@@ -379,7 +386,11 @@ def _source(spec: FileSpec, settings: config.Settings) -> _Source:
         for stale in per_file.iterdir():
             if stale != memo_dir:
                 shutil.rmtree(stale, ignore_errors=True)
-    memo_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        memo_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        log.info("not memoizing %s: %s", spec.path, error)
+        return _Source(spec.path, identity=identity)
     return _Source(spec.path, memo_dir, threshold, identity)
 
 
@@ -445,15 +456,17 @@ def _open_first(spec: FileSpec, source: _Source, settings: config.Settings) -> t
 
     An ``.ome.xml`` file Bio-Formats rejects is read from a repaired copy. An OME-TIFF whose
     OME-XML contradicts its TIFF planes (wrong sizes, duplicate IDs) makes the OME-TIFF
-    reader fail or find no image; its planes are then read as a plain TIFF. A file in which
-    no reader finds any image is a :class:`FormatError`.
+    reader fail inside (a division by zero, say) or find no image; its planes are then read
+    as a plain TIFF. Errors the OME-TIFF reader raises on purpose (a missing companion file)
+    stay errors: a plain TIFF read would silently drop planes. A file in which no reader
+    finds any image is a :class:`FormatError`.
     """
     try:
         first, store = _open_reader(spec, source)
     except FormatError as error:
-        if not _is_local_ome_tiff(spec):
-            return _open_repaired_omexml(spec, source, settings, error)
-        return _open_as_plain_tiff(spec, source, error.java_message or str(error))
+        if error.internal and _is_local_ome_tiff(spec):
+            return _open_as_plain_tiff(spec, source, error.java_message or str(error))
+        return _open_repaired_omexml(spec, source, settings, error)
     count = int(first.java.getSeriesCount())
     if count > 0:
         return first, store, source
@@ -548,9 +561,12 @@ def _warm_up(settings: config.Settings) -> None:
     with _warm_up_lock:
         if _warmed_up:
             return
+        sources = [_Source(WARM_UP_ID)]
         memo_dir = Path(settings.cache_dir) / "memo"
-        memo_dir.mkdir(parents=True, exist_ok=True)
-        for source in (_Source(WARM_UP_ID), _Source(WARM_UP_ID, memo_dir, (1 << 31) - 1)):
+        with suppress(OSError):  # no memo folder: memoization will be off, so no Memoizer to warm up
+            memo_dir.mkdir(parents=True, exist_ok=True)
+            sources.append(_Source(WARM_UP_ID, memo_dir, (1 << 31) - 1))
+        for source in sources:
             reader, _ = _open_reader(FileSpec(WARM_UP_ID), source)
             try:
                 info = _series_info(reader.java, 0)
