@@ -527,3 +527,21 @@ def test_switching_through_many_series_keeps_one_reader(tmp_path):
         assert image.readers_open == 1
     assert values == list(range(60))
     assert names == [f"well {i}" for i in range(60)]
+
+
+def test_quick_opens_leave_no_memo_folders(python, tmp_path, bundle_jar):
+    """Thousands of small files must not leave thousands of empty folders in the cache."""
+    image = tmp_path / "data" / "small.tif"
+    image.parent.mkdir()
+    tifffile.imwrite(image, np.arange(3 * 16 * 16, dtype=np.uint16).reshape(3, 16, 16), photometric="minisblack")
+    cache = tmp_path / "cache"
+    code = f"""
+        import json, bfbridge
+        # memoize=10_000: only opens slower than 10 s are memoized, as a quick file's is not
+        with bfbridge.open({str(image)!r}, max_workers=2, memoize=10_000) as f:
+            data = f.series[0].to_numpy()  # with two readers: the second one has no Memoizer
+            print(json.dumps([f.memo, int(data.sum())]))
+    """
+    result = python(code, env={"BFBRIDGE_CACHE_DIR": str(cache), "BFBRIDGE_JARS": str(bundle_jar)})
+    assert json.loads(result.stdout) == [None, int(np.arange(3 * 16 * 16).sum())]
+    assert [p for p in (cache / "memo").rglob("*") if "warm-up" not in p.name] == []

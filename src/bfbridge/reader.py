@@ -394,6 +394,20 @@ def _source(spec: FileSpec, settings: config.Settings) -> _Source:
     return _Source(spec.path, memo_dir, threshold, identity)
 
 
+def _without_memo(source: _Source) -> _Source:
+    """An open too fast to memoize: its other readers need no Memoizer, and its folder can go.
+
+    Otherwise every quick file ever opened would leave an empty folder in the cache (the
+    Memoizer also makes folders that mirror the file's path). Only empty folders are removed.
+    """
+    for folder, _, _ in os.walk(source.memo_dir, topdown=False):
+        with suppress(OSError):
+            os.rmdir(folder)
+    with suppress(OSError):
+        source.memo_dir.parent.rmdir()
+    return replace(source, memo_dir=None)
+
+
 def _new_java_reader(spec: FileSpec, source: _Source, store) -> Any:
     image_class = jpype.JClass("loci.formats.ImageReader")
     if source.skip_readers:  # a new list: the default one is shared by every ImageReader
@@ -643,6 +657,8 @@ class ImageFile:
         except BaseException:
             first.close()
             raise
+        if memo is None and source.memo_dir is not None:
+            source = _without_memo(source)
         size = spec.max_workers or settings.max_workers
         pool = ReaderPool(first, lambda: _open_reader(spec, source)[0], size, label=spec.path)
         reader_class = type(actual).__name__.rsplit(".", 1)[-1]
