@@ -350,8 +350,9 @@ def adopt(values: Mapping[str, Any]) -> None:
     with _lock:
         names = READ_SETTINGS if _in_force is not None else (*JVM_SETTINGS, *READ_SETTINGS)
         taken = {name: value for name, value in values.items() if name in names}
-        adopted = {**_adopted, **taken}
-        adopted = {name: value for name, value in adopted.items() if value is not None}
+        adopted = {name: value for name, value in {**_adopted, **taken}.items() if value is not None}
+        if adopted == _adopted:  # the usual case: every task of a graph brings the same settings
+            return
         Settings(**{**_file_values(), **_env_values(), **adopted, **_overrides})  # refuse bad values now
         _adopted.clear()
         _adopted.update(adopted)

@@ -98,12 +98,12 @@ class SeriesInfo:
     dimension_order: str
     image_count: int
     modulo: dict[str, dict[str, Any]] = field(default_factory=dict)
-    table_bits: int = 0  # 8 or 16 for a true palette's colour table, 0 when there is none
+    table_bits: int = 0  # 8 or 16: a true palette's colour table (indexed, not false colour); else 0
 
     @property
     def palette(self) -> bool:
         """A true palette image: indexed, not a false-colour hint, and with a colour table."""
-        return self.indexed and not self.false_color and self.samples == 1 and self.table_bits > 0
+        return self.table_bits > 0
 
 
 def _series_info(reader, index: int) -> SeriesInfo:
@@ -481,13 +481,17 @@ def _open_first(spec: FileSpec, source: _Source, settings: config.Settings) -> t
         if error.internal and _is_local_ome_tiff(spec):
             return _open_as_plain_tiff(spec, source, error.java_message or str(error))
         return _open_repaired_omexml(spec, source, settings, error)
-    count = int(first.java.getSeriesCount())
-    if count > 0:
+    if int(first.java.getSeriesCount()) > 0:
         return first, store, source
+    claimed_by = type(_unwrap(first.java)).__name__
     first.close()
-    if _is_local_ome_tiff(spec) and not source.skip_readers:
+    if claimed_by == OME_TIFF_READER:
         return _open_as_plain_tiff(spec, source, "its OME-XML describes no image that its TIFF planes hold")
-    raise FormatError(f"Bio-Formats found no image in {spec.path}", path=spec.path)
+    raise _no_image(spec)
+
+
+def _no_image(spec: FileSpec) -> FormatError:
+    return FormatError(f"Bio-Formats found no image in {spec.path}", path=spec.path)
 
 
 def _is_local_ome_tiff(spec: FileSpec) -> bool:
@@ -506,7 +510,7 @@ def _open_as_plain_tiff(spec: FileSpec, source: _Source, reason: str) -> tuple[_
     first, store = _open_reader(spec, plain)
     if int(first.java.getSeriesCount()) == 0:
         first.close()
-        raise FormatError(f"Bio-Formats found no image in {spec.path}", path=spec.path)
+        raise _no_image(spec)
     warnings.warn(
         f"{spec.path}: the OME-TIFF reader failed ({reason}); reading its planes as a plain TIFF, "
         "so dimensions and metadata come from the TIFF tags, not from the OME-XML",
@@ -572,6 +576,8 @@ def _warm_up(settings: config.Settings) -> None:
     never saves it: its threshold is unreachable).
     """
     global _warmed_up
+    if _warmed_up:  # every open comes here: no lock once done
+        return
     with _warm_up_lock:
         if _warmed_up:
             return
