@@ -25,7 +25,7 @@ TIMED_FILES = (PLANE_FILE, "czi/CD_s_1_t_3_c_2_z_5.czi", "svs/CMU-1-Small-Region
 
 def one_plane(corpus: Path, base: str, served) -> dict:
     import bfbridge as bf
-    from bfbridge import remote_handle
+    from bfbridge.remote import handle as remote_handle
 
     remote_handle.CACHE.clear()
     served.reset()
@@ -45,7 +45,7 @@ def one_plane(corpus: Path, base: str, served) -> dict:
 
 def read_times(corpus: Path, base: str, relative: str, repeats: int = 3) -> dict:
     import bfbridge as bf
-    from bfbridge import remote_handle
+    from bfbridge.remote import handle as remote_handle
 
     def read(path: str, cold: bool):
         def run() -> None:

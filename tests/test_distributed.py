@@ -62,7 +62,7 @@ def test_cluster_computes_the_expected_arrays(client, corpus, relative, index):
 
 def test_the_scheduler_never_opens_the_file(client, corpus):
     """LocalCluster's scheduler runs in this process and unpickles graphs: that must not open files."""
-    from bfbridge import reader
+    from bfbridge.reader import image_file as reader
 
     with bfbridge.open(corpus / CZI) as image:
         array = image.series[0].to_dask()

@@ -204,7 +204,7 @@ def test_processes_opening_one_file_at_once_corrupt_neither_jar_nor_memo_cache(c
 def test_damaged_planes_raise_without_reopening_the_file(tmp_path, monkeypatch):
     """A plane Bio-Formats rejects (a FormatException or IOException) leaves its reader sound: a
     pipeline that skips bad planes must not pay a full setId for each of them."""
-    from bfbridge import reader
+    from bfbridge.reader import opening
 
     planes = np.random.default_rng(0).integers(0, 255, (12, 64, 64), dtype=np.uint8)
     path = tmp_path / "partly-damaged.tif"
@@ -216,8 +216,8 @@ def test_damaged_planes_raise_without_reopening_the_file(tmp_path, monkeypatch):
                 data[offset : offset + count] = b"\xff" * count
     path.write_bytes(bytes(data))
     opens = []
-    real_open = reader._open_reader
-    monkeypatch.setattr(reader, "_open_reader", lambda spec, *a: opens.append(spec.path) or real_open(spec, *a))
+    real_open = opening.open_reader
+    monkeypatch.setattr(opening, "open_reader", lambda spec, *a: opens.append(spec.path) or real_open(spec, *a))
     with bfbridge.open(path, max_workers=1) as image:
         series = image.series[0]
         outcomes = []

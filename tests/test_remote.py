@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 import bfbridge
-from bfbridge import remote, remote_handle
+from bfbridge import remote
+from bfbridge.remote import handle as remote_handle
 from conftest import EXPECTED
 from tests.http_server import serve_directory
 
@@ -137,7 +138,7 @@ def test_names_needing_percent_encoding_work_over_http(corpus, tmp_path):
 def test_listing_is_bounded_and_visits_folders_named_like_the_file_first(monkeypatch):
     import fsspec
 
-    from bfbridge import remote_listing
+    from bfbridge.remote import listing as remote_listing
 
     fs = fsspec.filesystem("memory")
     root = f"/bfbridge-listing-{uuid.uuid4().hex[:8]}"

@@ -26,8 +26,7 @@ log = logging.getLogger("bfbridge.cli")
 
 DESCRIPTION = "Inspect any file Bio-Formats reads, and convert it to OME-Zarr or OME-TIFF."
 EPILOG = (
-    "exit codes: 0 success, 1 error (one line; --debug shows the traceback), 2 usage error, "
-    "130 Ctrl-C, 143 SIGTERM"
+    "exit codes: 0 success, 1 error (one line; --debug shows the traceback), 2 usage error, 130 Ctrl-C, 143 SIGTERM"
 )
 #: Errors users cause (bad paths, unreadable files): their message alone says what to do.
 USER_ERRORS = (BioFormatsError, OSError, ValueError)

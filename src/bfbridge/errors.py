@@ -19,9 +19,7 @@ class FormatError(BioFormatsError):
     such as a division by zero on contradictory metadata) rather than by rejecting the data.
     """
 
-    def __init__(
-        self, message: str, path: str | None = None, java_message: str | None = None, internal: bool = False
-    ):
+    def __init__(self, message: str, path: str | None = None, java_message: str | None = None, internal: bool = False):
         super().__init__(message)
         self.path = path
         self.java_message = java_message
