@@ -24,12 +24,14 @@ from .errors import BioFormatsError
 
 log = logging.getLogger("bfbridge.cli")
 
-DESCRIPTION = "Inspect any file Bio-Formats reads, and convert it to OME-Zarr or OME-TIFF."
+DESCRIPTION = "Inspect any file Bio-Formats reads, convert it to OME-Zarr or OME-TIFF, or serve it as OME-Zarr."
 EPILOG = (
     "exit codes: 0 success, 1 error (one line; --debug shows the traceback), 2 usage error, 130 Ctrl-C, 143 SIGTERM"
 )
 #: Errors users cause (bad paths, unreadable files): their message alone says what to do.
 USER_ERRORS = (BioFormatsError, OSError, ValueError)
+#: Where ``bfbridge serve`` listens by default: this machine only.
+SERVE_HOST, SERVE_PORT = "127.0.0.1", 8000
 
 
 # ---------------------------------------------------------------------------- info / ome
@@ -197,6 +199,23 @@ def cmd_convert(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------- serve
+
+
+def cmd_serve(args) -> int:
+    """Serve a file as OME-Zarr over HTTP until Ctrl-C or SIGTERM (exit codes 130 / 143)."""
+    from . import open as open_image
+    from .virtual_zarr import server
+
+    with open_image(args.path, **_open_options(args)) as image:
+        store = image.to_zarr_store(compression=args.compression)
+        store.hierarchy.get("zarr.json")  # the layout is sound before anyone connects
+        with store, server.StoreServer(store, args.host, args.port) as httpd:
+            server.announce(httpd, image.path, len(store.hierarchy.images))
+            httpd.serve_forever()
+    return 0
+
+
 # ---------------------------------------------------------------------------- jars
 
 
@@ -333,6 +352,23 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--max-workers", type=int, help="blocks read and written at once (default: CPU count)")
     conv.add_argument("--no-group-files", action="store_true", help="do not group companion files")
     conv.set_defaults(run=cmd_convert, check=check_convert, command_parser=conv)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve a file as OME-Zarr over HTTP for browser viewers (vizarr, neuroglancer), converting nothing",
+        epilog=EPILOG,
+    )
+    serve.add_argument("path", help="input file, or a Bio-Formats .fake id")
+    serve.add_argument("--port", type=int, default=SERVE_PORT, help="TCP port (0: any free port)")
+    serve.add_argument("--host", default=SERVE_HOST, help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument(
+        "--compression",
+        choices=convert_options.ZARR_COMPRESSIONS,
+        default="none",
+        help="chunk codec (default none: fastest on a local network)",
+    )
+    serve.add_argument("--no-group-files", action="store_true", help="do not group companion files")
+    serve.set_defaults(run=cmd_serve)
 
     jar = commands.add_parser("jars", help="show, fetch or lock the Bio-Formats jars")
     jar.add_argument("action", nargs="?", choices=("status", "fetch", "lock"), default="status")

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
+from ..array import channel_labels
 from ..metadata import Quantity, SeriesMetadata
 from .pyramid import Level
 
@@ -158,6 +159,29 @@ def omero(
         )
     model = "color" if len(labels) > 1 else "greyscale"
     return {"channels": channels, "rdefs": {"model": model, "defaultT": 0, "defaultZ": size_z // 2}}
+
+
+def channel_colours(series) -> list[str | None]:
+    """The file's channel colours, one per output channel (RGB samples get none: defaults apply)."""
+    colours = [colour_hex(c) for c in series.channel_colors]
+    return colours if len(colours) == series.shape[1] else [None] * series.shape[1]
+
+
+def series_attributes(
+    series, levels: Sequence[Level], ranges: Sequence[tuple[float, float]], method: str, version: str
+) -> dict[str, Any]:
+    """The image group attributes of ``series`` (RGB folded into C): its multiscale and display settings.
+
+    ``ranges`` are each channel's (min, max), for the display windows.
+    """
+    multiscale = multiscales(
+        series.name or f"series {series.index}", levels, series.physical_size, time_step(series._meta), method, version
+    )
+    display = omero(
+        channel_labels(series), channel_colours(series), ranges, series.dtype, series.shape[2],
+        rgb=series.chunks[1] > 1,
+    )  # fmt: skip
+    return image_attributes(multiscale, display, version)
 
 
 def image_attributes(multiscale: list[dict[str, Any]], display: dict[str, Any], version: str) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import zarr
 
-from ..array import channel_labels
 from . import ngff, omexml, pyramid, store
 from .options import Options
 from .parallel import Runner
@@ -39,21 +38,9 @@ def write(image, picked: list, path: Path, options: Options, runner: Runner, pro
     store.write_levels(pyramids, runner, progress, options)
     ome = image.ome
     for name, entry in zip(names, pyramids, strict=True):
-        series = entry.series
-        multiscale = ngff.multiscales(
-            series.name or f"series {series.index}", entry.levels, series.physical_size,
-            ngff.time_step(series._meta), options.downsample_method, version,
-        )  # fmt: skip
-        display = ngff.omero(
-            channel_labels(series), _colours(series), entry.channel_ranges(), series.dtype, series.shape[2],
-            rgb=series.chunks[1] > 1,
-        )  # fmt: skip
-        root[name].attrs.update(ngff.image_attributes(multiscale, display, version))
+        attributes = ngff.series_attributes(
+            entry.series, entry.levels, entry.channel_ranges(), options.downsample_method, version
+        )
+        root[name].attrs.update(attributes)
     root.create_group("OME", attributes=ngff.ome_group_attributes(names, version))
     (path / "OME" / "METADATA.ome.xml").write_text(omexml.for_zarr(ome, picked), encoding="utf-8")
-
-
-def _colours(series) -> list[str | None]:
-    """The file's channel colours, one per output channel (RGB samples get none: defaults apply)."""
-    colours = [ngff.colour_hex(c) for c in series.channel_colors]
-    return colours if len(colours) == series.shape[1] else [None] * series.shape[1]

@@ -58,10 +58,22 @@ class Pyramid:
 
     def channel_ranges(self) -> list[tuple[float, float]]:
         """(min, max) of each channel's data at full resolution; (0, 1) where unknown."""
-        ranges = []
-        for low, high in zip(self.minima, self.maxima, strict=True):
-            ranges.append((float(low), float(high)) if np.isfinite(low) and np.isfinite(high) else (0.0, 1.0))
-        return ranges
+        return display_ranges(self.minima, self.maxima)
+
+
+def channel_extremes(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The minimum and maximum of each channel (axis 1) of a TCZYX block, NaN skipped."""
+    per_channel = np.moveaxis(data, 1, 0).reshape(data.shape[1], -1)
+    # fmin/fmax skip NaN and, unlike nanmin, never warn (warning filters are not thread-safe)
+    return np.fmin.reduce(per_channel, axis=1), np.fmax.reduce(per_channel, axis=1)
+
+
+def display_ranges(minima: np.ndarray, maxima: np.ndarray) -> list[tuple[float, float]]:
+    """(min, max) per channel as floats for display windows; (0, 1) where unknown (all NaN, or no data)."""
+    ranges = []
+    for low, high in zip(minima, maxima, strict=True):
+        ranges.append((float(low), float(high)) if np.isfinite(low) and np.isfinite(high) else (0.0, 1.0))
+    return ranges
 
 
 class ChunkWriter:
@@ -76,7 +88,7 @@ class ChunkWriter:
 
     def __init__(self, array: zarr.Array) -> None:
         self.array = array
-        self.codec = _numcodec(array)
+        self.codec = numcodec_of(array)
         self.direct = self.codec is not False and hasattr(array.store_path.store, "root")
         self.folder = Path(array.store_path.store.root) / array.store_path.path if self.direct else None
         self.fill = array.metadata.fill_value
@@ -96,19 +108,25 @@ class ChunkWriter:
             part = data[tuple(slice(o, o + c) for o, c in zip(offsets, chunks, strict=True))]
             if not np.any(part != self.fill):
                 continue
-            if part.shape != chunks:  # an edge chunk is stored at full size, padded with the fill value
-                full = np.full(chunks, self.fill, dtype=part.dtype)
-                full[tuple(slice(0, n) for n in part.shape)] = part
-                part = full
-            part = np.ascontiguousarray(part, dtype=part.dtype.newbyteorder("<"))
-            payload = memoryview(part).cast("B") if self.codec is None else self.codec.encode(part)
+            payload = encode_chunk(part, chunks, self.fill, self.codec)
             key = self.array.metadata.encode_chunk_key(tuple(s + i for s, i in zip(starts, index, strict=True)))
             path = self.folder / key
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(payload)
 
 
-def _numcodec(array: zarr.Array):
+def encode_chunk(part: np.ndarray, chunks: tuple[int, ...], fill, codec) -> memoryview | bytes:
+    """The stored bytes of one chunk: full size (an edge chunk is padded with ``fill``), little-endian,
+    encoded by ``codec`` (a numcodecs codec, or None for raw bytes)."""
+    if part.shape != chunks:
+        full = np.full(chunks, fill, dtype=part.dtype)
+        full[tuple(slice(0, n) for n in part.shape)] = part
+        part = full
+    part = np.ascontiguousarray(part, dtype=part.dtype.newbyteorder("<"))
+    return memoryview(part).cast("B") if codec is None else codec.encode(part)
+
+
+def numcodec_of(array: zarr.Array):
     """The numcodecs codec equivalent to the array's compressor, None for none, False if unknown."""
     import numcodecs
 
@@ -157,9 +175,7 @@ def _write(job: _Job) -> _Written:
     job.target.write(job.block.region, data)
     minima = maxima = None
     if job.with_ranges and data.size:
-        per_channel = np.moveaxis(data, 1, 0).reshape(data.shape[1], -1)
-        # fmin/fmax skip NaN and, unlike nanmin, never warn (warning filters are not thread-safe)
-        minima, maxima = np.fmin.reduce(per_channel, axis=1), np.fmax.reduce(per_channel, axis=1)
+        minima, maxima = channel_extremes(data)
     return _Written(job.owner, data.nbytes, job.block.region[1].start, minima, maxima)
 
 

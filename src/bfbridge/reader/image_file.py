@@ -244,6 +244,16 @@ class ImageFile:
         """
         return self._use_reader(lambda reader: function(reader.java), series, level, "calling Bio-Formats on")
 
+    def to_zarr_store(self, compression: str = "none"):
+        """The whole file as a read-only OME-Zarr 0.5 store, laid out as ``bf.convert`` would write it.
+
+        Nothing is converted: each chunk is read when zarr (or ``bfbridge serve``) asks for it.
+        ``compression``: ``none`` (default) or a ``bf.convert`` codec name, e.g. ``blosc-lz4``.
+        """
+        from ..virtual_zarr import OmeZarrStore
+
+        return OmeZarrStore(self, compression=compression)
+
     @property
     def pool_size(self) -> int:
         """How many readers may read this file at once."""

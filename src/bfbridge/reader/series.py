@@ -266,6 +266,15 @@ class Series(LazyArray):
             indices = indices.view(indices.dtype.str.replace("i", "u"))
         return colours[np.minimum(indices, len(colours) - 1)]
 
+    def to_zarr_store(self, compression: str = "none"):
+        """This series (all its levels) as a read-only OME-Zarr 0.5 image store: ``multiscales`` at the root.
+
+        See :meth:`ImageFile.to_zarr_store`.
+        """
+        from ..virtual_zarr import OmeZarrStore
+
+        return OmeZarrStore(self._file, series=self.index, compression=compression)
+
     # ------------------------------------------------------------- xarray
 
     def to_xarray(self, lazy: bool = True):
