@@ -10,7 +10,7 @@ import importlib
 import sys
 import time
 
-MODULES = ("bench_read", "bench_open", "bench_memory", "bench_convert", "bench_remote")
+MODULES = ("bench_read", "bench_open", "bench_memory", "bench_convert", "bench_remote", "bench_store")
 
 
 def main(names: list[str]) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import queue
 import re
 import signal
 import socket
@@ -28,6 +27,7 @@ import zarr
 import bfbridge
 from bfbridge.virtual_zarr.server import StoreServer, announce, is_loopback, key_of
 from conftest import EXPECTED
+from tests.serve_process import bfbridge_serve
 from tests.test_virtual_zarr import levels_of, unfolded
 
 FAKE = "served&sizeX=1300&sizeY=1100&sizeZ=2&sizeC=2&series=2&pixelType=uint16.fake"
@@ -222,28 +222,6 @@ def test_announce_names_the_url_viewers_and_who_can_connect(served, capsys):
 
 
 # ---------------------------------------------------------------------------- the command
-
-
-@contextmanager
-def bfbridge_serve(*args: str) -> Iterator[tuple[subprocess.Popen, str]]:
-    """``bfbridge serve ARGS --port 0`` in a child process; yields it and its URL. Always stopped after."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bfbridge", "serve", *args, "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: lines.put(process.stdout.readline()), daemon=True).start()
-    try:
-        first = lines.get(timeout=180)
-        found = re.search(r" at (http://127\.0\.0\.1:\d+/)$", first.strip())
-        assert found, f"no URL printed: {first!r} {process.poll()}"
-        yield process, found.group(1)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=60)
 
 
 @pytest.mark.slow
