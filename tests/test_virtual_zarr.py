@@ -123,6 +123,17 @@ def test_store_is_what_convert_writes_but_chunked_by_the_reader(corpus, svs_conv
 
 
 @pytest.mark.corpus
+def test_palette_colours_are_served_as_convert_writes_them(corpus):
+    """A true palette (GIF) gives colours by default: three channels, as bf.convert writes."""
+    sample = corpus / "gif/newtonscradle.gif"
+    colours = bfbridge.imread(sample)  # (36, 1, 1, 150, 200, 3)
+    with bfbridge.open(sample) as image:
+        group = zarr.open_group(image.to_zarr_store(), mode="r")["0"]
+        np.testing.assert_array_equal(group["0"][...], folded(colours))
+        assert [c["label"] for c in ome(group)["omero"]["channels"]] == ["C0:R", "C0:G", "C0:B"]
+
+
+@pytest.mark.corpus
 def test_display_window_comes_from_the_middle_plane(corpus):
     """CZI, 3 T x 2 C x 5 Z: windows are the range of Z = 2 at T = 0, not of every plane (that needs a full read)."""
     with bfbridge.open(corpus / CZI) as image:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 OME_FOLDER = "OME"
 OME_XML = "METADATA.ome.xml"
+#: The keys of a whole file's store outside its images.
+COLLECTION_KEYS = ("zarr.json", f"{OME_FOLDER}/zarr.json", f"{OME_FOLDER}/{OME_XML}")
 
 
 def _folded(file: ImageFile, picked: list[int]) -> tuple[ImageFile, bool]:
@@ -50,6 +52,7 @@ class Hierarchy:
         self.images = [VirtualImage(self.file.series[i], compression) for i in picked]
         self.version = self.file.spec.token()  # changes with the file's size and modification time
         self._collection: dict[str, bytes] | None = None
+        self._xml: bytes | None = None
 
     def close(self) -> None:
         if self._owns_file:
@@ -61,10 +64,15 @@ class Hierarchy:
 
     # ------------------------------------------------------------- values
 
-    def _documents(self) -> dict[str, bytes]:
-        if self._collection is None:  # a race only builds the same small documents twice
+    def _collection_value(self, key: str) -> bytes | None:
+        """A value outside the images, made on first use (a race only makes the same document twice)."""
+        if key == COLLECTION_KEYS[2]:
+            if self._xml is None:
+                self._xml = documents.metadata_xml(self.file.ome, [image.series for image in self.images])
+            return self._xml
+        if self._collection is None:
             self._collection = documents.collection([str(i) for i in range(len(self.images))])
-        return self._collection
+        return self._collection.get(key)
 
     def _route(self, key: str) -> tuple[VirtualImage | None, list[str]]:
         """The image a key belongs to and the key's parts within it (image None: a collection key)."""
@@ -79,9 +87,7 @@ class Hierarchy:
         image, parts = self._route(key)
         if image is not None:
             return image.get(parts)
-        if key == f"{OME_FOLDER}/{OME_XML}":
-            return documents.metadata_xml(self.file.ome, [i.series for i in self.images])
-        return self._documents().get(key)
+        return self._collection_value(key) if key in COLLECTION_KEYS else None
 
     def size(self, key: str) -> int | None:
         """The length of the value at ``key`` (uncompressed chunks: without reading them); None if absent."""
@@ -92,10 +98,9 @@ class Hierarchy:
         return None if value is None else len(value)
 
     def exists(self, key: str) -> bool:
+        """Whether ``key`` is in the store, without making or reading anything (zarr may ask on its event loop)."""
         image, parts = self._route(key)
-        if image is not None:
-            return image.has(parts)
-        return key in self._documents() or key == f"{OME_FOLDER}/{OME_XML}"
+        return image.has(parts) if image is not None else key in COLLECTION_KEYS
 
     # ------------------------------------------------------------- listing
 
