@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -22,6 +21,8 @@ from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from tests.http_server import running
 
 FLAGS = (
     "--headless",
@@ -69,14 +70,8 @@ def page_server(folder: Path) -> Iterator[tuple[str, queue.Queue]]:
     results: queue.Queue = queue.Queue()
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_PageHandler, results=results, directory=str(folder)))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", results
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with running(server) as port:
+        yield f"http://127.0.0.1:{port}/", results
 
 
 def _stop(process: subprocess.Popen) -> None:

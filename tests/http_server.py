@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import socketserver
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -139,15 +140,21 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve_directory(root: str | os.PathLike) -> Iterator[tuple[str, ServedBytes]]:
-    """Serve ``root`` read-only on an ephemeral 127.0.0.1 port; yields (base URL, byte counter)."""
-    served = ServedBytes()
-    server = _Server(("127.0.0.1", 0), partial(_RangeHandler, served=served, directory=str(root)))
+def running(server: socketserver.BaseServer) -> Iterator[int]:
+    """Run ``server`` on a thread of this process; yields its port, then shuts it down and closes it."""
     thread = threading.Thread(target=server.serve_forever, name="test-http-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", served
+        yield server.server_address[1]
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@contextmanager
+def serve_directory(root: str | os.PathLike) -> Iterator[tuple[str, ServedBytes]]:
+    """Serve ``root`` read-only on an ephemeral 127.0.0.1 port; yields (base URL, byte counter)."""
+    served = ServedBytes()
+    with running(_Server(("127.0.0.1", 0), partial(_RangeHandler, served=served, directory=str(root)))) as port:
+        yield f"http://127.0.0.1:{port}", served

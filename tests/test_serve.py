@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +26,7 @@ import zarr
 import bfbridge
 from bfbridge.virtual_zarr.server import StoreServer, announce, is_loopback, key_of
 from conftest import EXPECTED
+from tests.http_server import running
 from tests.serve_process import bfbridge_serve
 from tests.test_virtual_zarr import levels_of, unfolded
 
@@ -38,14 +38,8 @@ ORIGIN = {"Origin": "https://viewer.example"}
 def serving(store) -> Iterator[str]:
     """``store`` served on a free 127.0.0.1 port by a thread of this process; yields the base URL."""
     server = StoreServer(store, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield server.url
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 @pytest.fixture(scope="module")
