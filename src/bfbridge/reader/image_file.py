@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import config, guard, jvm, metadata
 from ..errors import FileClosedError, FormatError
@@ -24,6 +24,9 @@ from .series import Series, SeriesTuple
 from .series_info import SeriesInfo, read_series_info
 from .source import FileSpec, file_identity, source_for, without_memo
 from .warm_up import warm_up
+
+if TYPE_CHECKING:
+    from ..virtual_zarr import OmeZarrStore
 
 T = TypeVar("T")
 
@@ -244,7 +247,7 @@ class ImageFile:
         """
         return self._use_reader(lambda reader: function(reader.java), series, level, "calling Bio-Formats on")
 
-    def to_zarr_store(self, compression: str = "none"):
+    def to_zarr_store(self, compression: str = "none") -> OmeZarrStore:
         """The whole file as a read-only OME-Zarr 0.5 store, laid out as ``bf.convert`` would write it.
 
         Nothing is converted: each chunk is read when zarr (or ``bfbridge serve``) asks for it.

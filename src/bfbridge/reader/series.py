@@ -19,6 +19,7 @@ from .pool import PooledReader
 from .series_info import SeriesInfo, plane_index
 
 if TYPE_CHECKING:
+    from ..virtual_zarr import OmeZarrStore
     from .image_file import ImageFile
 
 
@@ -266,7 +267,7 @@ class Series(LazyArray):
             indices = indices.view(indices.dtype.str.replace("i", "u"))
         return colours[np.minimum(indices, len(colours) - 1)]
 
-    def to_zarr_store(self, compression: str = "none"):
+    def to_zarr_store(self, compression: str = "none") -> OmeZarrStore:
         """This series (all its levels) as a read-only OME-Zarr 0.5 image store: ``multiscales`` at the root.
 
         See :meth:`ImageFile.to_zarr_store`.
