@@ -7,15 +7,19 @@ first planes fails on ``close()`` ("Negative position") and leaves a broken file
 because the OME-XML it puts in the first IFD only knows the planes of its own session.
 
 So the ``OMETiffWriter`` of an OME-TIFF stack stays open between calls, and closes
-(which writes the OME-XML) when the stack's last missing plane arrives, when the
-compat readers open the file, on :func:`finish`, or when Python exits. A call for an
-OME-TIFF that exists while no writer is open (written by an earlier run, or read in
-between) reads its planes back and writes them again with the new one.
+(which writes the OME-XML) when the stack's last plane arrives, when the compat
+readers open the file, on :func:`finish`, or when Python exits. It takes planes in
+plane order only, so planes that come early wait (in the JVM) for their turn, and
+planes never written are written as zeros when it closes early: Bio-Formats cannot
+read an OME-TIFF with planes missing. A call for an OME-TIFF that exists while no
+writer is open (written by an earlier run, or read in between) reads its planes back
+and writes them again with the new one.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import threading
 from dataclasses import dataclass, field
@@ -30,19 +34,46 @@ from ._java import java_class, omexml_service
 from ._pixel_buffer import pixel_buffer
 from .omexml import OMEXML
 
+log = logging.getLogger("bfbridge.compat")
+
 OME_TIFF_SUFFIXES = (".ome.tif", ".ome.tiff", ".ome.tf2", ".ome.tf8", ".ome.btf")
 
 
 @dataclass
 class _Stack:
+    """An open ``OMETiffWriter``, which takes planes in plane order only (else it fails on close)."""
+
     writer: Any
     layout: tuple  # (plane shape, pixel type, (size_c, size_z, size_t)): what every plane must share
-    written: set[int] = field(default_factory=set)
+    next: int = 0  # the next plane index the writer takes
+    waiting: dict[int, Any] = field(default_factory=dict)  # planes that came early, as Java byte[]
 
     @property
-    def complete(self) -> bool:
+    def total(self) -> int:
         size_c, size_z, size_t = self.layout[2]
-        return len(self.written) == size_c * size_z * size_t
+        return size_c * size_z * size_t
+
+    def add(self, index: int, buffer: Any) -> None:
+        self.waiting[index] = buffer
+        self._drain()
+
+    def _drain(self) -> None:
+        while self.next in self.waiting:
+            self.writer.saveBytes(self.next, self.waiting.pop(self.next))
+            self.next += 1
+
+    def close(self, path: str) -> None:
+        """Write the planes still missing as zeros (an OME-TIFF must hold all its planes) and close."""
+        missing = [index for index in range(self.next, self.total) if index not in self.waiting]
+        if missing:
+            log.warning(
+                "%s: %d of its %d planes were never written; they are written as zeros", path, len(missing), self.total
+            )
+            zeros = pixel_buffer(np.zeros(self.layout[0], np.uint8), self.layout[1])
+            for index in missing:
+                self.waiting[index] = zeros
+        self._drain()
+        self.writer.close()
 
 
 _lock = threading.RLock()
@@ -93,7 +124,7 @@ def write_plane(path: str, document: OMEXML, index: int, buffer: Any, layout: tu
     """Add plane ``index`` (a Java ``byte[]``) to the OME-TIFF stack at ``path``."""
     with _lock, java_call(path, "writing"):
         stack = _stacks.get(path)
-        if stack is not None and (stack.layout != layout or index in stack.written):
+        if stack is not None and (stack.layout != layout or index < stack.next):
             finish(path)  # another stack, or a plane written again: start over from the file
             stack = None
         if stack is None:
@@ -103,11 +134,9 @@ def write_plane(path: str, document: OMEXML, index: int, buffer: Any, layout: tu
             stack = _stacks[path] = _start(path, document, layout)
             for number, plane in sorted(earlier.items()):
                 if number != index:
-                    stack.writer.saveBytes(number, pixel_buffer(plane, layout[1]))
-                    stack.written.add(number)
-        stack.writer.saveBytes(index, buffer)
-        stack.written.add(index)
-        if stack.complete:
+                    stack.add(number, pixel_buffer(plane, layout[1]))
+        stack.add(index, buffer)
+        if stack.next == stack.total:
             finish(path)
 
 
@@ -119,4 +148,4 @@ def finish(path: str | os.PathLike | None = None) -> None:
             stack = _stacks.pop(name, None)
             if stack is not None:
                 with java_call(name, "finishing"):
-                    stack.writer.close()
+                    stack.close(name)

@@ -14,13 +14,13 @@ from __future__ import annotations
 import operator
 import os
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from . import omexml as ome
 from ._errors import java_call
-from ._java import JavaObject, java_bytes, java_class, omexml_service
+from ._java import JavaObject, java_bytes, java_class, omexml_service, to_java
 from ._ometiff_stacks import finish, is_ome_tiff, write_plane
 from ._pixel_buffer import pixel_buffer
 
@@ -153,8 +153,6 @@ class IFormatWriter(JavaObject):
     ``saveBytesIFD(index, buffer, ifd)`` and old ``saveBytes(buffer, last)`` work too.
     """
 
-    renamed: ClassVar[dict[str, str]] = {"saveBytesIB": "saveBytes", "saveBytesIFD": "saveBytes"}
-
     def setId(self, path: str | os.PathLike) -> None:
         path = os.path.abspath(os.fspath(path))
         with java_call(path, "writing"):
@@ -167,7 +165,10 @@ class IFormatWriter(JavaObject):
             args = (index, args[0])
         index, buffer, *rest = args
         with java_call(action="saving a plane with"):
-            self.o.saveBytes(operator.index(index), java_bytes(buffer), *rest)
+            self.o.saveBytes(operator.index(index), java_bytes(buffer), *(to_java(arg) for arg in rest))
+
+    saveBytesIB = saveBytes
+    saveBytesIFD = saveBytes
 
     def __enter__(self) -> IFormatWriter:
         return self

@@ -19,19 +19,8 @@ MINIMUM = "MINIMUM"
 NO_OVERLAYS = "NO_OVERLAYS"
 ALL = "ALL"
 
-_PIXEL_TYPES = (
-    "INT8",
-    "INT16",
-    "INT32",
-    "UINT8",
-    "UINT16",
-    "UINT32",
-    "FLOAT",
-    "BIT",
-    "DOUBLE",
-    "COMPLEX",
-    "DOUBLECOMPLEX",
-)
+#: python-bioformats' names for the two complex pixel types, which Bio-Formats 7 calls COMPLEXFLOAT and COMPLEXDOUBLE.
+_PIXEL_TYPE_ALIASES = {"COMPLEX": "COMPLEXFLOAT", "DOUBLECOMPLEX": "COMPLEXDOUBLE"}
 
 
 def createOMEXMLMetadata(xml: str | None = None) -> Any:
@@ -165,8 +154,9 @@ def make_pixel_type_class() -> type:
         """Bio-Formats' ``ome.xml.model.enums.PixelType`` values, for ``setPixelsType``."""
 
         def __init__(self) -> None:
-            enum = java_class("ome.xml.model.enums.PixelType")
-            for name in _PIXEL_TYPES:
-                setattr(self, name, getattr(enum, name))
+            for value in java_class("ome.xml.model.enums.PixelType").values():
+                setattr(self, str(value.name()), value)
+            for alias, name in _PIXEL_TYPE_ALIASES.items():
+                setattr(self, alias, getattr(self, name))
 
     return PixelType
