@@ -115,9 +115,9 @@ def omero_logout() -> None:
     _credentials[K_OMERO_SESSION_ID] = None
 
 
-def set_omero_login_hook(fn: Callable[[], Any]) -> None:
+def set_omero_login_hook(fn: Callable[[], Any] | None) -> None:
     """Set the function called to log in when no credentials are stored (it calls set_omero_credentials)."""
-    _login_hook[:] = [fn]
+    _login_hook[:] = [fn] if fn is not None else []
 
 
 def get_omero_reader() -> Any:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import jpype
 
 from ._errors import java_call
-from ._java import JavaObject, java_class
+from ._java import JavaObject, java_class, omexml_service
 
 #: Readers python-bioformats moves to the end of the reader list: BDReader claims every
 #: .tif of an experiment folder, MRCReader claims MetaMorph .stk files.
@@ -156,3 +156,26 @@ def make_format_tools_class() -> type:
         getBytesPerPixel=staticmethod(lambda pixel_type: int(tools.getBytesPerPixel(pixel_type))),
     )
     return type("FormatTools", (), members)
+
+
+def populated_omexml(path: str) -> str:
+    """python-bioformats' recipe for a file's OME-XML, on a Bio-Formats reader of its own.
+
+    Files open ungrouped, with every metadata level, and with Bio-Formats' original
+    metadata added as annotations -- which also makes Bio-Formats filter that metadata
+    (no empty values, no control characters) as it stores it.
+    """
+    from .metadatatools import ALL, createOMEXMLMetadata, get_metadata_options
+
+    reader = ImageReader()
+    try:
+        store = createOMEXMLMetadata()
+        reader.setGroupFiles(False)
+        reader.setOriginalMetadataPopulated(True)
+        reader.setMetadataStore(store)
+        reader.setMetadataOptions(get_metadata_options(ALL))
+        reader.setId(path)
+        with java_call(path, "serialising the OME-XML of"):
+            return str(omexml_service().getOMEXML(store))
+    finally:
+        reader.o.close()

@@ -55,6 +55,7 @@ from ._reader_classes import (
     make_iformat_reader_class,
     make_image_reader_class,
     make_reader_wrapper_class,
+    populated_omexml,
 )
 
 log = logging.getLogger("bfbridge.compat")
@@ -146,7 +147,8 @@ class ImageReader:
         """The OME-XML with the file's original metadata added as annotations, as Bio-Formats adds it.
 
         Global keys keep their names; series keys get the image name (or ``Series <n>``)
-        and a space in front, as a Bio-Formats reader with ``setOriginalMetadataPopulated(true)``.
+        and a space in front, as a Bio-Formats reader with ``setOriginalMetadataPopulated(true)``
+        does; unlike that reader, bfbridge's do not filter the metadata (empty values stay).
         """
         image = self.file
         service = omexml_service()
@@ -325,11 +327,16 @@ def load_using_bioformats_url(url: str, *args, **kwargs) -> np.ndarray | tuple[n
 def get_omexml_metadata(path: str | os.PathLike | None = None, url: str | None = None) -> str:
     """The file's OME-XML, original metadata included, as text (parse it with :class:`~.omexml.OMEXML`).
 
-    This is the XML python-bioformats returned: Bio-Formats' metadata with every
-    original-metadata key as an annotation (``OMEXML(xml).structured_annotations.OriginalMetadata``).
+    This is the XML python-bioformats returned, made the same way: Bio-Formats' metadata
+    with every original-metadata key as an annotation
+    (``OMEXML(xml).structured_annotations.OriginalMetadata``). For URLs that bfbridge
+    reads remotely it comes from bfbridge's readers, whose original metadata is not
+    filtered (empty values are kept).
     """
-    with ImageReader(path=path, url=url) as reader:
-        return reader.ome_xml_with_original_metadata()
+    with ImageReader(path=path, url=url, perform_init=False) as reader:
+        if "://" in reader.path or os.path.isdir(reader.path):  # bfbridge reads URLs, and explains folders
+            return reader.ome_xml_with_original_metadata()
+        return populated_omexml(reader.path)
 
 
 __all__ = [
