@@ -508,13 +508,28 @@ def test_submodules_and_log4j_as_in_python_bioformats(python):
             formatreader.get_omexml_metadata is bioformats.get_omexml_metadata,
             PT_UINT16 == bioformats.PT_UINT16,
         )
+        import bfbridge.compat.bioformats.formatwriter as formatwriter
+        import bfbridge.compat.bioformats.metadatatools as metadatatools
+
+        print(
+            "4.x modules:",
+            formatwriter.write_image is bioformats.write_image,
+            metadatatools.createOMEXMLMetadata is bioformats.create_ome_xml_metadata,
+            bioformats.logback.basic_config is log4j.basic_config,
+            bioformats.OMETiffWriter.class_name,
+            bioformats.ChannelSeparator.class_name,
+        )
         log4j.basic_config()
         bioformats.init_logger()
-        print("JVM started:", jpype.isJVMStarted())
+        bioformats.logback.basic_config()
+        edited = bioformats.OMEXML()  # OME-XML needs no JVM
+        edited.image().Pixels.channel_count = 3
+        print("JVM started:", jpype.isJVMStarted(), edited.image().Pixels.Channel(2).ID)
         """
     )
     lines = result.stdout.splitlines()
     assert "attributes: True True True" in lines and "modules: True True True True True" in lines
     no_op = "DEBUG bfbridge.compat log4j.basic_config() does nothing: Java logs go through Python logging"
-    assert [line for line in lines if "bfbridge.compat" in line] == [no_op, no_op]
-    assert lines[-1] == "JVM started: False"
+    assert "4.x modules: True True True loci.formats.out.OMETiffWriter loci.formats.ChannelSeparator" in lines
+    assert [line for line in lines if "bfbridge.compat log4j" in line] == [no_op, no_op, no_op]
+    assert lines[-1] == "JVM started: False Channel:0:2"

@@ -18,32 +18,8 @@ from ... import config, jvm
 from ...errors import JVMAlreadyStartedError
 from . import formatreader, formatwriter, log4j, logback, metadatatools, omexml
 from ._java import java_class
-from .formatreader import (
-    K_OMERO_CONFIG_FILE,
-    K_OMERO_PASSWORD,
-    K_OMERO_PORT,
-    K_OMERO_SERVER,
-    K_OMERO_SESSION_ID,
-    K_OMERO_USER,
-    SCALES,
-    FormatError,
-    FormatReader,
-    ImageReader,
-    ReaderStateError,
-    UnsupportedFormatError,
-    clear_image_reader_cache,
-    get_image_reader,
-    get_omero_credentials,
-    get_omexml_metadata,
-    has_omero_packages,
-    load_using_bioformats,
-    load_using_bioformats_url,
-    omero_logout,
-    release_image_reader,
-    set_omero_credentials,
-    set_omero_login_hook,
-    use_omero_credentials,
-)
+from .formatreader import *  # noqa: F403 - python-bioformats' bioformats offers formatreader's API
+from .formatreader import clear_image_reader_cache, load_using_bioformats, load_using_bioformats_url
 from .formatwriter import write_image
 from .metadatatools import createOMEXMLMetadata as create_ome_xml_metadata
 from .metadatatools import get_metadata_options, wrap_imetadata_object
@@ -138,14 +114,9 @@ def kill_vm() -> None:
     clear_image_reader_cache()
 
 
-__all__ = [
+__all__ = [  # formatreader's names, then these
+    *formatreader.__all__,
     "JARS",
-    "K_OMERO_CONFIG_FILE",
-    "K_OMERO_PASSWORD",
-    "K_OMERO_PORT",
-    "K_OMERO_SERVER",
-    "K_OMERO_SESSION_ID",
-    "K_OMERO_USER",
     "OMEXML",
     "PT_BIT",
     "PT_COMPLEX",
@@ -158,40 +129,22 @@ __all__ = [
     "PT_UINT8",
     "PT_UINT16",
     "PT_UINT32",
-    "SCALES",
     "ChannelSeparator",
-    "FormatError",
-    "FormatReader",
-    "ImageReader",
     "OMETiffWriter",
     "PixelType",
-    "ReaderStateError",
-    "UnsupportedFormatError",
-    "clear_image_reader_cache",
     "create_ome_xml_metadata",
     "formatreader",
     "formatwriter",
-    "get_image_reader",
     "get_metadata_options",
-    "get_omero_credentials",
-    "get_omexml_metadata",
-    "has_omero_packages",
     "init_logger",
     "kill_vm",
     "load_image",
     "load_image_url",
-    "load_using_bioformats",
-    "load_using_bioformats_url",
     "log4j",
     "logback",
     "metadatatools",
-    "omero_logout",
     "omexml",
-    "release_image_reader",
-    "set_omero_credentials",
-    "set_omero_login_hook",
     "start_vm",
-    "use_omero_credentials",
     "wrap_imetadata_object",
     "write_image",
 ]

@@ -13,7 +13,22 @@ import datetime
 from ome_types import model
 
 from . import _xml
-from ._xml import Boolean, ChildText, Choice, Color, Float, Integer, Node, Text, Timestamp
+from ._xml import (
+    Attribute,
+    Boolean,
+    ChildText,
+    Choice,
+    Color,
+    Count,
+    Integer,
+    Integers,
+    Measured,
+    Node,
+    Text,
+    Texts,
+    Timestamp,
+    item,
+)
 
 
 def prefixed_roi_id(value: object) -> str:
@@ -22,129 +37,107 @@ def prefixed_roi_id(value: object) -> str:
     return text if text.startswith("ROI:") else f"ROI:{text}"
 
 
+def RoiID() -> Attribute:
+    """The ``ID`` of an ROI or ROIRef: assigning ``3`` writes ``ROI:3``."""
+    return Attribute("ID", str, prefixed_roi_id)
+
+
 class Channel(Node):
     """``OME/Image/Pixels/Channel``."""
 
-    ID = Text()
-    Name = Text()
+    ID, Name, Fluor = Texts(3)
     SamplesPerPixel = Integer(minimum=1)
     Color = Color()
-    Fluor = Text()
-    ExcitationWavelength = Float()
-    ExcitationWavelengthUnit = Choice(model.UnitsLength)
-    EmissionWavelength = Float()
-    EmissionWavelengthUnit = Choice(model.UnitsLength)
+    ExcitationWavelength, ExcitationWavelengthUnit = Measured(model.UnitsLength)
+    EmissionWavelength, EmissionWavelengthUnit = Measured(model.UnitsLength)
     IlluminationType = Choice(model.Channel_IlluminationType)
 
 
 class Plane(Node):
     """``OME/Image/Pixels/Plane``: one 2-D plane's Z, C and T, its time, exposure and stage position."""
 
-    TheZ = Integer(minimum=0)
-    TheC = Integer(minimum=0)
-    TheT = Integer(minimum=0)
-    DeltaT = Float()
-    DeltaTUnit = Choice(model.UnitsTime)
-    ExposureTime = Float()
-    ExposureTimeUnit = Choice(model.UnitsTime)
-    PositionX = Float()
-    PositionXUnit = Choice(model.UnitsLength)
-    PositionY = Float()
-    PositionYUnit = Choice(model.UnitsLength)
-    PositionZ = Float()
-    PositionZUnit = Choice(model.UnitsLength)
+    TheZ, TheC, TheT = Integers(3, minimum=0)
+    DeltaT, DeltaTUnit = Measured(model.UnitsTime)
+    ExposureTime, ExposureTimeUnit = Measured(model.UnitsTime)
+    PositionX, PositionXUnit = Measured(model.UnitsLength)
+    PositionY, PositionYUnit = Measured(model.UnitsLength)
+    PositionZ, PositionZUnit = Measured(model.UnitsLength)
 
 
 class TiffData(Node):
-    """``OME/Image/Pixels/TiffData``: which IFD of a TIFF holds which planes."""
+    """``OME/Image/Pixels/TiffData``: which IFD of a TIFF holds which planes (``UUID``/``FileName``: which TIFF)."""
 
-    FirstZ = Integer(minimum=0)
-    FirstC = Integer(minimum=0)
-    FirstT = Integer(minimum=0)
-    IFD = Integer(minimum=0)
+    FirstZ, FirstC, FirstT, IFD = Integers(4, minimum=0)
     plane_count = Integer("PlaneCount", minimum=0)
     PlaneCount = plane_count
+
+    def _uuid(self):
+        return _xml.child_or_new(self.node, "UUID")
 
     @property
     def UUID(self) -> str | None:
         """The ``urn:uuid:`` of the file holding these planes (a multi-file OME-TIFF's link)."""
-        uuid = self.node.find(_xml.qn(self.ns["ome"], "UUID"))
-        return None if uuid is None else uuid.text
+        return self._uuid().text if _xml.children(self.node, "UUID") else None
 
     @UUID.setter
     def UUID(self, value: str) -> None:
-        _xml.child_or_new(self.node, "UUID").text = str(value)
+        self._uuid().text = str(value)
 
     @property
     def FileName(self) -> str | None:
         """The name of the file holding these planes (an attribute of the ``UUID`` element)."""
-        uuid = self.node.find(_xml.qn(self.ns["ome"], "UUID"))
-        return None if uuid is None else uuid.get("FileName")
+        return self._uuid().get("FileName") if _xml.children(self.node, "UUID") else None
 
     @FileName.setter
     def FileName(self, value: str) -> None:
-        _xml.child_or_new(self.node, "UUID").set("FileName", str(value))
+        self._uuid().set("FileName", str(value))
+
+
+def _new_channel(pixels: Pixels, index: int) -> None:
+    channel = Channel(_xml.add_child(pixels.node, "Channel"))
+    channel.ID = _xml.unique_id(pixels.node, "Channel", _xml.id_suffix(pixels.ID), index)
+    channel.Name = channel.ID
+    channel.SamplesPerPixel = 1
+
+
+def _new_plane(pixels: Pixels, index: int) -> None:
+    plane = Plane(_xml.add_child(pixels.node, "Plane"))
+    plane.TheZ, plane.TheC, plane.TheT = pixels.plane_zct(index)
+
+
+class _TiffDataCount(Count):
+    """``tiffdata_count``, which also keeps the schema's one of BinData, TiffData or MetadataOnly."""
+
+    def __set__(self, instance: Pixels, value: int) -> None:
+        super().__set__(instance, value)
+        instance.keep_pixel_data_choice()
 
 
 class Pixels(Node):
-    """``OME/Image/Pixels``: sizes, pixel type, dimension order, physical sizes, channels, planes, TiffData."""
+    """``OME/Image/Pixels``: sizes, pixel type, dimension order, physical sizes, channels, planes, TiffData.
+
+    ``channel_count`` adds channels ``Channel:<image>:<c>``; ``plane_count`` adds planes
+    with the Z, C, T of their index in ``DimensionOrder``; ``tiffdata_count`` adds bare
+    ``TiffData`` (``MetadataOnly`` stands in for them when there are none).
+    """
 
     ID = Text()
     DimensionOrder = Choice(model.Pixels_DimensionOrder)
     PixelType = Choice(model.PixelType, "Type")
-    SizeX = Integer(minimum=1)
-    SizeY = Integer(minimum=1)
-    SizeZ = Integer(minimum=1)
-    SizeC = Integer(minimum=1)
-    SizeT = Integer(minimum=1)
-    PhysicalSizeX = Float()
-    PhysicalSizeXUnit = Choice(model.UnitsLength)
-    PhysicalSizeY = Float()
-    PhysicalSizeYUnit = Choice(model.UnitsLength)
-    PhysicalSizeZ = Float()
-    PhysicalSizeZUnit = Choice(model.UnitsLength)
-    TimeIncrement = Float()
-    TimeIncrementUnit = Choice(model.UnitsTime)
+    SizeX, SizeY, SizeZ, SizeC, SizeT = Integers(5, minimum=1)
+    PhysicalSizeX, PhysicalSizeXUnit = Measured(model.UnitsLength)
+    PhysicalSizeY, PhysicalSizeYUnit = Measured(model.UnitsLength)
+    PhysicalSizeZ, PhysicalSizeZUnit = Measured(model.UnitsLength)
+    TimeIncrement, TimeIncrementUnit = Measured(model.UnitsTime)
     SignificantBits = Integer(minimum=1)
-    Interleaved = Boolean()
-    BigEndian = Boolean()
+    Interleaved, BigEndian = Boolean(), Boolean()
 
-    # ---------------------------------------------------------------- channels
-
-    @property
-    def channel_count(self) -> int:
-        """The number of ``Channel`` elements; assigning adds (``Channel:<image>:<c>``) or removes channels."""
-        return len(_xml.children(self.node, "Channel"))
-
-    @channel_count.setter
-    def channel_count(self, value: int) -> None:
-        def make(index: int) -> None:
-            channel = Channel(_xml.add_child(self.node, "Channel"))
-            channel.ID = _xml.unique_id(self.node, "Channel", _xml.id_suffix(self.ID), index)
-            channel.Name = channel.ID
-            channel.SamplesPerPixel = 1
-
-        _xml.counted(self.node, "Channel", value, make, minimum=1)
-
-    def Channel(self, index: int = 0) -> Channel:
-        return Channel(_xml.children(self.node, "Channel")[index])
-
-    channel = Channel
-
-    # ---------------------------------------------------------------- planes
-
-    @property
-    def plane_count(self) -> int:
-        """The number of ``Plane`` elements; new ones get the Z, C, T of their index in ``DimensionOrder``."""
-        return len(_xml.children(self.node, "Plane"))
-
-    @plane_count.setter
-    def plane_count(self, value: int) -> None:
-        def make(index: int) -> None:
-            plane = Plane(_xml.add_child(self.node, "Plane"))
-            plane.TheZ, plane.TheC, plane.TheT = self.plane_zct(index)
-
-        _xml.counted(self.node, "Plane", value, make)
+    channel_count = Count("Channel", _new_channel, minimum=1)
+    Channel = channel = item("Channel", Channel)
+    plane_count = Count("Plane", _new_plane)
+    Plane = plane = item("Plane", Plane)
+    tiffdata_count = _TiffDataCount("TiffData")
+    TiffData = tiffdata = item("TiffData", TiffData)
 
     def plane_zct(self, index: int) -> tuple[int, int, int]:
         """The (Z, C, T) of plane ``index`` in this image's dimension order (C counts RGB samples as one)."""
@@ -157,73 +150,34 @@ class Pixels(Node):
             index //= sizes[axis]
         return position["Z"], position["C"], position["T"]
 
-    def Plane(self, index: int = 0) -> Plane:
-        return Plane(_xml.children(self.node, "Plane")[index])
-
-    plane = Plane
-
-    # ---------------------------------------------------------------- TiffData
-
-    @property
-    def tiffdata_count(self) -> int:
-        """The number of ``TiffData`` elements; ``MetadataOnly`` stands in for them when there are none."""
-        return len(_xml.children(self.node, "TiffData"))
-
-    @tiffdata_count.setter
-    def tiffdata_count(self, value: int) -> None:
-        _xml.counted(self.node, "TiffData", value, lambda index: _xml.add_child(self.node, "TiffData"))
-        self._keep_pixel_data_choice()
-
-    def _keep_pixel_data_choice(self) -> None:
+    def keep_pixel_data_choice(self) -> None:
         """The schema wants exactly one of BinData, TiffData or MetadataOnly in a Pixels element."""
         has_data = bool(_xml.children(self.node, "TiffData") or _xml.children(self.node, "BinData"))
         _xml.remove_after(self.node, "MetadataOnly", 0 if has_data else 1)
         if not has_data and not _xml.children(self.node, "MetadataOnly"):
             _xml.add_child(self.node, "MetadataOnly")
 
-    def tiffdata(self, index: int = 0) -> TiffData:
-        return TiffData(_xml.children(self.node, "TiffData")[index])
-
-    TiffData = tiffdata
-
 
 class ROIRef(Node):
     """``OME/Image/ROIRef``: a link from an image to one ``OME/ROI``."""
 
-    @property
-    def ID(self) -> str | None:
-        return self.node.get("ID")
-
-    @ID.setter
-    def ID(self, value: object) -> None:
-        self.node.set("ID", prefixed_roi_id(value))
+    ID = RoiID()
 
 
 class Image(Node):
     """``OME/Image``: one Bio-Formats series. ``AcquisitionDate`` is ISO 8601 text (a datetime may be assigned)."""
 
-    ID = Text()
-    Name = Text()
+    ID, Name = Texts(2)
     AcquisitionDate = ChildText(Timestamp().write)
     Description = ChildText()
+    roiref_count = Count(
+        "ROIRef", lambda image, index: setattr(ROIRef(_xml.add_child(image.node, "ROIRef")), "ID", index)
+    )
+    roiref = item("ROIRef", ROIRef)
 
     @property
     def Pixels(self) -> Pixels:
         return Pixels(self.node.find(_xml.qn(self.ns["ome"], "Pixels")))
-
-    @property
-    def roiref_count(self) -> int:
-        return len(_xml.children(self.node, "ROIRef"))
-
-    @roiref_count.setter
-    def roiref_count(self, value: int) -> None:
-        def make(index: int) -> None:
-            ROIRef(_xml.add_child(self.node, "ROIRef")).ID = index
-
-        _xml.counted(self.node, "ROIRef", value, make)
-
-    def roiref(self, index: int = 0) -> ROIRef:
-        return ROIRef(_xml.children(self.node, "ROIRef")[index])
 
 
 def new_image(root, index: int) -> Image:
@@ -239,5 +193,5 @@ def new_image(root, index: int) -> Image:
     pixels.SizeC = pixels.SizeT = pixels.SizeZ = 1
     pixels.SizeX = pixels.SizeY = 512
     pixels.channel_count = 1
-    pixels._keep_pixel_data_choice()
+    pixels.keep_pixel_data_choice()
     return image

@@ -10,75 +10,53 @@ from __future__ import annotations
 from ome_types import model
 
 from . import _xml
-from ._xml import Choice, Float, Node, Text
+from ._xml import Choice, Count, Floats, Measured, Node, Text, Texts, item
 
 
-class Detector(Node):
+class ManufacturerSpec(Node):
+    """The identity every instrument part has: ``ID``, ``Manufacturer``, ``Model``, ``SerialNumber``."""
+
+    ID, Manufacturer, Model, SerialNumber, LotNumber = Texts(5)
+
+
+class Detector(ManufacturerSpec):
     """``OME/Instrument/Detector``."""
 
-    ID = Text()
-    Manufacturer = Text()
-    Model = Text()
-    SerialNumber = Text()
-    Gain = Float()
-    Offset = Float()
-    Zoom = Float()
-    Voltage = Float()
+    Gain, Offset, Zoom, Voltage = Floats(4)
     Type = Choice(model.Detector_Type)
 
 
-class Objective(Node):
+class Objective(ManufacturerSpec):
     """``OME/Instrument/Objective``."""
 
-    ID = Text()
-    Manufacturer = Text()
-    Model = Text()
-    SerialNumber = Text()
-    LensNA = Float()
-    NominalMagnification = Float()
-    CalibratedMagnification = Float()
-    WorkingDistance = Float()
-    WorkingDistanceUnit = Choice(model.UnitsLength)
+    LensNA, NominalMagnification, CalibratedMagnification = Floats(3)
+    WorkingDistance, WorkingDistanceUnit = Measured(model.UnitsLength)
     Immersion = Choice(model.Objective_Immersion)
     Correction = Choice(model.Objective_Correction)
+
+
+def _part(kind: str):
+    """A new ``Detector``/``Objective`` of an instrument, with the ID ``<kind>:<instrument>:<n>``."""
+
+    def make(instrument: Instrument, index: int) -> None:
+        node = _xml.add_child(instrument.node, kind)
+        node.set("ID", _xml.unique_id(instrument.node, kind, _xml.id_suffix(instrument.ID), index))
+
+    return make
 
 
 class Instrument(Node):
     """``OME/Instrument``. ``Detector``/``Objective`` are the first of each (None if there is none)."""
 
     ID = Text()
-
-    def _counted(self, kind: str, value: int) -> None:
-        def make(index: int) -> None:
-            _xml.add_child(self.node, kind).set("ID", _xml.unique_id(self.node, kind, _xml.id_suffix(self.ID), index))
-
-        _xml.counted(self.node, kind, value, make)
-
-    @property
-    def detector_count(self) -> int:
-        return len(_xml.children(self.node, "Detector"))
-
-    @detector_count.setter
-    def detector_count(self, value: int) -> None:
-        self._counted("Detector", value)
-
-    def detector(self, index: int = 0) -> Detector:
-        return Detector(_xml.children(self.node, "Detector")[index])
+    detector_count = Count("Detector", _part("Detector"))
+    detector = item("Detector", Detector)
+    objective_count = Count("Objective", _part("Objective"))
+    objective = item("Objective", Objective)
 
     @property
     def Detector(self) -> Detector | None:
         return self.detector() if self.detector_count else None
-
-    @property
-    def objective_count(self) -> int:
-        return len(_xml.children(self.node, "Objective"))
-
-    @objective_count.setter
-    def objective_count(self, value: int) -> None:
-        self._counted("Objective", value)
-
-    def objective(self, index: int = 0) -> Objective:
-        return Objective(_xml.children(self.node, "Objective")[index])
 
     @property
     def Objective(self) -> Objective | None:

@@ -13,7 +13,7 @@ from ome_types import model
 
 from . import _xml
 from ._omexml_constants import NC_LETTER, NC_NUMBER
-from ._xml import Accessors, ChildText, Choice, Color, Float, Integer, Node, Text, Timestamp
+from ._xml import Accessors, ChildText, Color, Integer, Integers, Measured, Node, Text, Texts, Timestamp
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -22,10 +22,8 @@ class WellSample(Node):
     """``Plate/Well/WellSample``: one field of a well, and the image taken there (``ImageRef``)."""
 
     ID = Text()
-    PositionX = Float()
-    PositionXUnit = Choice(model.UnitsLength)
-    PositionY = Float()
-    PositionYUnit = Choice(model.UnitsLength)
+    PositionX, PositionXUnit = Measured(model.UnitsLength)
+    PositionY, PositionYUnit = Measured(model.UnitsLength)
     Timepoint = Timestamp()
     Index = Integer(minimum=0)
 
@@ -76,12 +74,8 @@ class WellSampleDucktype(Accessors):
 class Well(Node):
     """``Plate/Well``: ``Row`` and ``Column`` (0-based) and its fields, ``Sample``."""
 
-    ID = Text()
-    Row = Integer(minimum=0)
-    Column = Integer(minimum=0)
-    ExternalDescription = Text()
-    ExternalIdentifier = Text()
-    Type = Text()
+    ID, ExternalDescription, ExternalIdentifier, Type = Texts(4)
+    Row, Column = Integers(2, minimum=0)
     Color = Color()
 
     @property
@@ -142,18 +136,12 @@ def _convention(value: str) -> str:
 class Plate(Node):
     """``OME/Plate``: rows, columns, naming conventions, origin and wells (``Well``)."""
 
-    ID = Text()
-    Name = Text()
-    Status = Text()
-    ExternalIdentifier = Text()
+    ID, Name, Status, ExternalIdentifier = Texts(4)
     ColumnNamingConvention = _xml.Attribute(write=_convention)
     RowNamingConvention = _xml.Attribute(write=_convention)
-    WellOriginX = Float()
-    WellOriginXUnit = Choice(model.UnitsLength)
-    WellOriginY = Float()
-    WellOriginYUnit = Choice(model.UnitsLength)
-    Rows = Integer(minimum=1)
-    Columns = Integer(minimum=1)
+    WellOriginX, WellOriginXUnit = Measured(model.UnitsLength)
+    WellOriginY, WellOriginYUnit = Measured(model.UnitsLength)
+    Rows, Columns = Integers(2, minimum=1)
     FieldIndex = Integer(minimum=0)
     Description = ChildText()
 

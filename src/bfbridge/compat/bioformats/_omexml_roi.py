@@ -9,8 +9,8 @@ from __future__ import annotations
 from ome_types import model
 
 from . import _xml
-from ._omexml_image import prefixed_roi_id
-from ._xml import Choice, Color, Float, Integer, Node, Text
+from ._omexml_image import RoiID
+from ._xml import Color, Floats, Integers, Measured, Node, Text, item
 
 RED = -16776961  # 0xFF0000FF: opaque red, OME's signed RGBA
 
@@ -19,39 +19,25 @@ class Rectangle(Node):
     """``ROI/Union/Rectangle``: position, size, stroke and the plane (Z, C, T) it is drawn on."""
 
     ID = Text()
-    X = Float()
-    Y = Float()
-    Width = Float()
-    Height = Float()
-    TheZ = Integer(minimum=0)
-    TheC = Integer(minimum=0)
-    TheT = Integer(minimum=0)
+    X, Y, Width, Height = Floats(4)
+    TheZ, TheC, TheT = Integers(3, minimum=0)
     Text = Text()
     StrokeColor = Color()
-    StrokeWidth = Float()
-    StrokeWidthUnit = Choice(model.UnitsLength)
+    StrokeWidth, StrokeWidthUnit = Measured(model.UnitsLength)
     FillColor = Color()
 
 
 class Union(Node):
     """``ROI/Union``: the shapes of an ROI; python-bioformats reads rectangles only."""
 
-    def Rectangle(self, index: int = 0) -> Rectangle:
-        return Rectangle(_xml.children(self.node, "Rectangle")[index])
+    Rectangle = item("Rectangle", Rectangle)
 
 
 class ROI(Node):
     """``OME/ROI``."""
 
+    ID = RoiID()
     Name = Text()
-
-    @property
-    def ID(self) -> str | None:
-        return self.node.get("ID")
-
-    @ID.setter
-    def ID(self, value: object) -> None:
-        self.node.set("ID", prefixed_roi_id(value))
 
     @property
     def Union(self) -> Union:

@@ -263,6 +263,55 @@ def Choice(choices: type[enum.Enum], name: str | None = None) -> Attribute:
     return Attribute(name, str, _choice(choices))
 
 
+def Texts(count: int) -> tuple[Attribute, ...]:
+    """``count`` text attributes, for ``ID, Name = Texts(2)``."""
+    return tuple(Text() for _ in range(count))
+
+
+def Integers(count: int, minimum: int | None = None) -> tuple[Attribute, ...]:
+    """``count`` integer attributes, for ``SizeX, SizeY = Integers(2, minimum=1)``."""
+    return tuple(Integer(minimum=minimum) for _ in range(count))
+
+
+def Floats(count: int) -> tuple[Attribute, ...]:
+    """``count`` number attributes, for ``X, Y = Floats(2)``."""
+    return tuple(Float() for _ in range(count))
+
+
+def Measured(units: type[enum.Enum]) -> tuple[Attribute, Attribute]:
+    """A number and its unit, e.g. ``PositionX, PositionXUnit = Measured(model.UnitsLength)``."""
+    return Float(), Choice(units)
+
+
+class Count:
+    """The number of ``name`` child elements, as a property that adds or removes them when assigned.
+
+    ``make(owner, index)`` fills in a new child (an ID, required attributes); by default it
+    is added bare. Removing drops the last ones.
+    """
+
+    def __init__(self, name: str, make: Callable[[Any, int], Any] | None = None, minimum: int = 0) -> None:
+        self.name = name
+        self.make = make or (lambda owner, index: add_child(owner.node, name))
+        self.minimum = minimum
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        return self if instance is None else len(children(instance.node, self.name))
+
+    def __set__(self, instance: Any, value: int) -> None:
+        counted(instance.node, self.name, value, lambda index: self.make(instance, index), self.minimum)
+
+
+def item(name: str, wrap: Callable[[ElementTree.Element], Any]) -> Callable[[Any, int], Any]:
+    """python-bioformats' ``Channel(index)``-style accessor of the ``name`` children, wrapped by ``wrap``."""
+
+    def get(self: Any, index: int = 0) -> Any:
+        return wrap(children(self.node, name)[index])
+
+    get.__doc__ = f"The ``{name}`` child element number ``index``."
+    return get
+
+
 class ChildText:
     """The text of a child element (``AcquisitionDate``, ``Description``) as a property."""
 
@@ -283,12 +332,17 @@ class ChildText:
         child.text = None if value is None else self.write(value)
 
 
+_PROPERTIES = (property, Attribute, ChildText, Count)
+
+
 class Accessors:
     """python-bioformats' ``get_X()``/``set_X(value)`` methods for every property ``X`` of the class."""
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         prefix, _, prop = name.partition("_")
-        if prefix in ("get", "set") and isinstance(getattr(type(self), prop, None), (property, Attribute, ChildText)):
+        if prefix in ("get", "set") and isinstance(
+            getattr(type(self), prop, None), (property, Attribute, ChildText, Count)
+        ):
             if prefix == "get":
                 return lambda: getattr(self, prop)
             return lambda value: setattr(self, prop, value)

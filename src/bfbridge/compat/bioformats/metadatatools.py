@@ -10,6 +10,7 @@ mapped here onto Bio-Formats 7's (``PositiveInteger``, ``PixelType``, ...).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ._errors import java_call
@@ -56,42 +57,46 @@ class _Wrapper(JavaObject):
         self.o = o
 
 
+def _pixels_setter(java_name: str, convert: Callable[[Any], Any]):
+    """python-bioformats' ``setPixels...(value, imageIndex, binDataIndex)`` as Bio-Formats 7's ``(value, image)``."""
+
+    def setter(self: MetadataStore, value: Any, imageIndex: int, binDataIndex: int = 0) -> None:
+        with java_call(action=f"calling {java_name} on"):
+            getattr(self.o, java_name)(convert(value), imageIndex)
+
+    setter.__doc__ = f"``{java_name}`` of image ``imageIndex`` (``binDataIndex`` is Bio-Formats 4's and unused)."
+    return setter
+
+
+def _getter(java_name: str, per_channel: bool = False):
+    """python-bioformats' ``get...(imageIndex, binDataIndex or channelIndex)`` returning a Python value."""
+
+    def getter(self: MetadataRetrieve, imageIndex: int, second: int = 0) -> Any:
+        with java_call(action=f"calling {java_name} on"):
+            return to_python(getattr(self.o, java_name)(imageIndex, *((second,) if per_channel else ())))
+
+    getter.__doc__ = f"``{java_name}`` of image ``imageIndex``" + (", channel ``second``." if per_channel else ".")
+    return getter
+
+
 class MetadataStore(_Wrapper):
     """``loci.formats.meta.MetadataStore`` setters on ``o``, under python-bioformats' names and arguments."""
 
-    def setPixelsBigEndian(self, bigEndian: bool, imageIndex: int, binDataIndex: int = 0) -> None:
-        self.o.setPixelsBigEndian(java_class("java.lang.Boolean")(bool(bigEndian)), imageIndex)
-
-    def setPixelsDimensionOrder(self, dimension_order: str, imageIndex: int, binDataIndex: int = 0) -> None:
-        self.o.setPixelsDimensionOrder(_enum("DimensionOrder", dimension_order), imageIndex)
-
-    def setPixelsPixelType(self, pixel_type: str, imageIndex: int, binDataIndex: int = 0) -> None:
-        """Set the pixel type from its text (``"uint8"``)."""
-        self.o.setPixelsType(_enum("PixelType", pixel_type), imageIndex)
+    setPixelsBigEndian = _pixels_setter(
+        "setPixelsBigEndian", lambda value: java_class("java.lang.Boolean")(bool(value))
+    )
+    setPixelsDimensionOrder = _pixels_setter("setPixelsDimensionOrder", lambda text: _enum("DimensionOrder", text))
+    setPixelsPixelType = _pixels_setter("setPixelsType", lambda text: _enum("PixelType", text))
+    setPixelsSizeX = _pixels_setter("setPixelsSizeX", PositiveInteger)
+    setPixelsSizeY = _pixels_setter("setPixelsSizeY", PositiveInteger)
+    setPixelsSizeZ = _pixels_setter("setPixelsSizeZ", PositiveInteger)
+    setPixelsSizeC = _pixels_setter("setPixelsSizeC", PositiveInteger)
+    setPixelsSizeT = _pixels_setter("setPixelsSizeT", PositiveInteger)
 
     def setPixelsType(self, pixel_type: Any, imageIndex: int) -> None:
         """Set the pixel type from a ``PixelType`` enum value (see :func:`make_pixel_type_class`) or its text."""
-        self.o.setPixelsType(
-            pixel_type if not isinstance(pixel_type, str) else _enum("PixelType", pixel_type), imageIndex
-        )
-
-    def _size(self, axis: str, value: int, imageIndex: int) -> None:
-        getattr(self.o, f"setPixelsSize{axis}")(PositiveInteger(value), imageIndex)
-
-    def setPixelsSizeX(self, x: int, imageIndex: int, binDataIndex: int = 0) -> None:
-        self._size("X", x, imageIndex)
-
-    def setPixelsSizeY(self, y: int, imageIndex: int, binDataIndex: int = 0) -> None:
-        self._size("Y", y, imageIndex)
-
-    def setPixelsSizeZ(self, z: int, imageIndex: int, binDataIndex: int = 0) -> None:
-        self._size("Z", z, imageIndex)
-
-    def setPixelsSizeC(self, c: int, imageIndex: int, binDataIndex: int = 0) -> None:
-        self._size("C", c, imageIndex)
-
-    def setPixelsSizeT(self, t: int, imageIndex: int, binDataIndex: int = 0) -> None:
-        self._size("T", t, imageIndex)
+        value = _enum("PixelType", pixel_type) if isinstance(pixel_type, str) else pixel_type
+        self.o.setPixelsType(value, imageIndex)
 
     def setLogicalChannelSamplesPerPixel(self, samplesPerPixel: int, imageIndex: int, channelIndex: int) -> None:
         self.o.setChannelSamplesPerPixel(PositiveInteger(samplesPerPixel), imageIndex, channelIndex)
@@ -100,42 +105,17 @@ class MetadataStore(_Wrapper):
 class MetadataRetrieve(_Wrapper):
     """``loci.formats.meta.MetadataRetrieve`` getters on ``o``, returning plain Python values."""
 
-    def _get(self, name: str, *indices: int) -> Any:
-        with java_call(action=f"calling {name} on"):
-            return to_python(getattr(self.o, name)(*indices))
-
-    def getPixelsBigEndian(self, imageIndex: int, binDataIndex: int = 0) -> bool | None:
-        return self._get("getPixelsBigEndian", imageIndex)
-
-    def getPixelsDimensionOrder(self, imageIndex: int, binDataIndex: int = 0) -> str | None:
-        return self._get("getPixelsDimensionOrder", imageIndex)
-
-    def getPixelsPixelType(self, imageIndex: int, binDataIndex: int = 0) -> str | None:
-        return self._get("getPixelsType", imageIndex)
-
-    def getPixelsSizeX(self, imageIndex: int, binDataIndex: int = 0) -> int | None:
-        return self._get("getPixelsSizeX", imageIndex)
-
-    def getPixelsSizeY(self, imageIndex: int, binDataIndex: int = 0) -> int | None:
-        return self._get("getPixelsSizeY", imageIndex)
-
-    def getPixelsSizeZ(self, imageIndex: int, binDataIndex: int = 0) -> int | None:
-        return self._get("getPixelsSizeZ", imageIndex)
-
-    def getPixelsSizeC(self, imageIndex: int, binDataIndex: int = 0) -> int | None:
-        return self._get("getPixelsSizeC", imageIndex)
-
-    def getPixelsSizeT(self, imageIndex: int, binDataIndex: int = 0) -> int | None:
-        return self._get("getPixelsSizeT", imageIndex)
-
-    def getLogicalChannelSamplesPerPixel(self, imageIndex: int, channelIndex: int) -> int | None:
-        return self._get("getChannelSamplesPerPixel", imageIndex, channelIndex)
-
-    def getChannelName(self, imageIndex: int, channelIndex: int) -> str | None:
-        return self._get("getChannelName", imageIndex, channelIndex)
-
-    def getChannelID(self, imageIndex: int, channelIndex: int) -> str | None:
-        return self._get("getChannelID", imageIndex, channelIndex)
+    getPixelsBigEndian = _getter("getPixelsBigEndian")
+    getPixelsDimensionOrder = _getter("getPixelsDimensionOrder")
+    getPixelsPixelType = _getter("getPixelsType")
+    getPixelsSizeX = _getter("getPixelsSizeX")
+    getPixelsSizeY = _getter("getPixelsSizeY")
+    getPixelsSizeZ = _getter("getPixelsSizeZ")
+    getPixelsSizeC = _getter("getPixelsSizeC")
+    getPixelsSizeT = _getter("getPixelsSizeT")
+    getLogicalChannelSamplesPerPixel = _getter("getChannelSamplesPerPixel", per_channel=True)
+    getChannelName = _getter("getChannelName", per_channel=True)
+    getChannelID = _getter("getChannelID", per_channel=True)
 
 
 class IMetadata(MetadataStore, MetadataRetrieve):

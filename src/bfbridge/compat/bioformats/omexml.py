@@ -106,6 +106,10 @@ def _parse(xml: str | bytes) -> ElementTree.Element:
         raise ValueError(f"not well-formed XML: {error}") from None
 
 
+def _new_instrument(document: OMEXML, index: int) -> None:
+    _xml.add_child(document.node, "Instrument").set("ID", _xml.unique_id(document.node, "Instrument", index))
+
+
 class OMEXML(Accessors):
     """An OME-XML document to inspect and edit; ``to_xml()`` (or ``str()``) gives it back as text.
 
@@ -167,40 +171,17 @@ class OMEXML(Accessors):
         """The current document parsed by ome-types (a copy: edit through this object, not through it)."""
         return ome_types.from_xml(str(self))
 
-    # ---------------------------------------------------------------- images
-
-    def _children(self, name: str, key: str = "ome") -> list[ElementTree.Element]:
-        return self.root_node.findall(qn(self.ns[key], name))
-
     @property
-    def image_count(self) -> int:
-        """The number of images (= Bio-Formats series); assigning adds blank images or removes the last ones."""
-        return len(self._children("Image"))
+    def node(self) -> ElementTree.Element:
+        """The ``OME`` element (``root_node``), for the count properties."""
+        return self.root_node
 
-    @image_count.setter
-    def image_count(self, value: int) -> None:
-        _xml.counted(self.root_node, "Image", value, lambda index: new_image(self.root_node, index), minimum=1)
-
-    def image(self, index: int = 0) -> Image:
-        return Image(self._children("Image")[index])
-
-    # ---------------------------------------------------------------- instruments
-
-    @property
-    def instrument_count(self) -> int:
-        return len(self._children("Instrument"))
-
-    @instrument_count.setter
-    def instrument_count(self, value: int) -> None:
-        def make(index: int) -> None:
-            _xml.add_child(self.root_node, "Instrument").set("ID", _xml.unique_id(self.root_node, "Instrument", index))
-
-        _xml.counted(self.root_node, "Instrument", value, make)
-
-    def instrument(self, index: int = 0) -> Instrument:
-        return Instrument(self._children("Instrument")[index])
-
-    # ---------------------------------------------------------------- plates, annotations, ROIs
+    image_count = _xml.Count("Image", lambda document, index: new_image(document.node, index), minimum=1)
+    image = _xml.item("Image", Image)
+    instrument_count = _xml.Count("Instrument", _new_instrument)
+    instrument = _xml.item("Instrument", Instrument)
+    roi_count = _xml.Count("ROI", lambda document, index: new_roi(document.node, index))
+    roi = _xml.item("ROI", ROI)
 
     @property
     def plates(self) -> PlatesDucktype:
@@ -209,17 +190,6 @@ class OMEXML(Accessors):
     @property
     def structured_annotations(self) -> StructuredAnnotations:
         """``OME/StructuredAnnotations``, added to the document if it has none."""
-        found = self._children("StructuredAnnotations", "sa")
+        found = self.root_node.findall(qn(self.ns["sa"], "StructuredAnnotations"))
         node = found[0] if found else _xml.add_child(self.root_node, "StructuredAnnotations", self.ns["sa"])
         return StructuredAnnotations(node)
-
-    @property
-    def roi_count(self) -> int:
-        return len(self._children("ROI"))
-
-    @roi_count.setter
-    def roi_count(self, value: int) -> None:
-        _xml.counted(self.root_node, "ROI", value, lambda index: new_roi(self.root_node, index))
-
-    def roi(self, index: int = 0) -> ROI:
-        return ROI(self._children("ROI")[index])
