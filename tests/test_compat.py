@@ -261,7 +261,7 @@ def test_rdr_accessors_come_from_bioformats(corpus):
         assert rdr.getFormat() == "Nikon ND2"
         assert rdr.getIndex(4, 1, 2) == 1 + 2 * (4 + 10 * 2)
         assert rdr.getSeriesMetadata() == image.original_metadata["series"][0]
-        assert rdr.getGlobalMetadata() == image.original_metadata["global"]
+        assert rdr.getGlobalMetadata() == image.original_metadata["global"] == rdr.getMetadata()
         assert rdr.getUsedFiles() == [str(corpus / ND2)]
         raw = rdr.openBytes(rdr.getIndex(3, 1, 2))
         assert raw.dtype == np.uint8 and raw.size == 31 * 38 * 2

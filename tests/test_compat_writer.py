@@ -66,6 +66,8 @@ def test_values_are_cast_to_the_pixel_type_as_python_bioformats_did(tmp_path):
     with pytest.raises(ValueError, match=r"Bio-Formats' Tagged Image File Format writer cannot store bit pixels"):
         bioformats.write_image(tmp_path / "mask.tif", np.zeros((2, 2), bool), bioformats.PT_BIT)
     assert not (tmp_path / "mask.tif").exists()
+    with pytest.raises(ValueError, match=r"Bio-Formats' Animated PNG writer cannot store uint32 pixels"):
+        bioformats.write_image(tmp_path / "deep.png", np.zeros((2, 2)), bioformats.omexml.PT_UINT32)
     with pytest.raises(IndexError, match="z=3 is outside a stack of size_z=3"):
         bioformats.write_image(tmp_path / "z.tif", np.zeros((2, 2)), "uint8", z=3, size_z=3)
     with pytest.raises(ValueError, match=r"pixels must be H×W or H×W×samples, got shape \(4,\)"):
@@ -265,3 +267,22 @@ def test_colour_models_for_set_color_model():
     grey = formatwriter.getColorModel(formatwriter.getGrayColorSpace(), transfer_type=formatwriter.TYPE_USHORT)
     assert grey.getNumComponents() == 1
     assert grey.getTransferType() == jpype.JClass("java.awt.image.DataBuffer").TYPE_USHORT
+
+
+def test_an_ome_tiff_left_unfinished_is_closed_when_python_exits(tmp_path, python):
+    path = tmp_path / "exit.ome.tif"
+    python(
+        f"""
+        import numpy as np
+        import bfbridge.compat.bioformats as bioformats
+
+        for t in (0, 2):  # planes 1 and 3 of the four are never written
+            bioformats.write_image({str(path)!r}, np.full((3, 4), t + 1, np.uint8), "uint8", t=t, size_t=4)
+        """
+    )
+    with tifffile.TiffFile(path) as tiff:
+        assert (
+            len(tiff.pages) == 4 and len(ome_types.from_xml(tiff.ome_metadata).images[0].pixels.tiff_data_blocks) == 4
+        )
+    with bfbridge.open(path) as image:
+        np.testing.assert_array_equal(image.series[0].to_numpy()[:, 0, 0, 0, 0], [1, 0, 3, 0])

@@ -12,10 +12,9 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from ._errors import ReaderStateError, os_errors
-from ._java import to_python
+from ._java import to_java, to_python
+from ._reader_classes import IFormatReader
 
 
 class FormatReader:
@@ -26,7 +25,8 @@ class FormatReader:
     bfbridge's pooled Bio-Formats readers, positioned at this reader's series. Results
     come back as Python values: ``int``, ``bool``, ``str``, ``dict`` for metadata
     tables, ``list`` for string arrays and numpy arrays (``uint8`` for bytes) for
-    primitive arrays. ``setSeries`` is remembered here; other setters are refused.
+    primitive arrays. python-bioformats' aliases (``openBytesXYWH``, ``getMetadata``, ...)
+    work too. ``setSeries`` is remembered here; other setters are refused.
     """
 
     def __init__(self, owner: Any) -> None:
@@ -45,10 +45,6 @@ class FormatReader:
     def close(self) -> None:
         self._owner.close()
 
-    def openBytesXYWH(self, index: int, x: int, y: int, width: int, height: int) -> np.ndarray:
-        """python-bioformats' name for ``openBytes(index, x, y, width, height)``."""
-        return self.openBytes(index, x, y, width, height)
-
     @os_errors()
     def call_java(self, function: Callable[[Any], Any]) -> Any:
         """Run ``function(java_reader)`` on one reader positioned at the current series.
@@ -66,8 +62,10 @@ class FormatReader:
                 "(files are opened with setGroupFiles(false); pick a series with rdr.setSeries or read(series=))"
             )
 
+        java_name = IFormatReader.renamed.get(name, name)  # python-bioformats' openBytesXYWH, getMetadata, ...
+
         def method(*args):
-            return self.call_java(lambda java: to_python(getattr(java, name)(*args)))
+            return self.call_java(lambda java: to_python(getattr(java, java_name)(*(to_java(arg) for arg in args))))
 
         method.__name__ = name
         return method

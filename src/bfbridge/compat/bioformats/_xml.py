@@ -15,7 +15,7 @@ import math
 import operator
 import re
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 _QUALIFIED = re.compile(r"^\{(.*)\}(.*)$")
@@ -366,8 +366,3 @@ class Node(Accessors):
     def __repr__(self) -> str:
         identifier = self.node.get("ID")
         return f"<{type(self).__name__} {identifier}>" if identifier else f"<{type(self).__name__}>"
-
-
-def iter_wrapped(parent: ElementTree.Element, name: str, wrap: Callable[[ElementTree.Element], Node]) -> Iterator[Node]:
-    for child in children(parent, name):
-        yield wrap(child)

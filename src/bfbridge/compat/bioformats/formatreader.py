@@ -7,6 +7,9 @@ and *which shape* is reproduced here. ``ImageReader.rdr`` stands in for the Java
 python-bioformats exposed: every ``IFormatReader`` method runs on one of the file's real
 Bio-Formats readers, at the series that ``setSeries`` picked. Files that cannot be read
 raise errors that are also ``OSError``, as python-bioformats' ``IOError`` were.
+
+The factories of raw Bio-Formats readers (``make_image_reader_class``, ...) and the
+OMERO helpers live in private modules and are offered here under python-bioformats' names.
 """
 
 from __future__ import annotations
