@@ -29,12 +29,13 @@ def pngs_in(html: str) -> list[Image.Image]:
     return [Image.open(io.BytesIO(base64.b64decode(match[0]))) for match in PNG_SOURCE.findall(html)]
 
 
-def pixels_of(series) -> np.ndarray:
+def drawn(series) -> tuple[str, np.ndarray]:
+    """The caption and the decoded pixels of a series' thumbnail."""
     made = thumbnail.make_thumbnail(series)
     assert made.png is not None, made.caption
     image = Image.open(io.BytesIO(made.png))
     assert image.format == "PNG" and image.mode == "RGB" and image.size == (made.width, made.height)
-    return np.asarray(image)
+    return made.caption, np.asarray(image)
 
 
 @pytest.fixture
@@ -61,11 +62,10 @@ def two_channels(tmp_path):
 def test_channels_are_drawn_in_their_ome_colours_over_a_max_projection(two_channels):
     with bfbridge.open(two_channels) as image:
         series = image.series[0]
-        made = thumbnail.make_thumbnail(series)
-        picture = pixels_of(series)
+        caption, picture = drawn(series)
     assert picture.shape == (32, 40, 3)
     assert (picture[:, :20] == [255, 0, 0]).all() and (picture[:, 20:] == [0, 0, 255]).all()
-    assert made.caption == "max over 3 z planes"
+    assert caption == "max over 3 z planes"
 
 
 def test_a_channel_without_a_colour_gets_the_default_and_one_channel_is_grey(tmp_path):
@@ -73,7 +73,7 @@ def test_a_channel_without_a_colour_gets_the_default_and_one_channel_is_grey(tmp
     ramp = np.repeat(np.arange(0, 256, 4, dtype=np.uint16)[None, :], 8, axis=0) * 100  # 8 x 64: 0 .. 25200
     tifffile.imwrite(path, ramp)
     with bfbridge.open(path) as image:
-        picture = pixels_of(image.series[0])
+        _, picture = drawn(image.series[0])
     assert picture.shape == (8, 64, 3)
     assert (picture[..., 0] == picture[..., 1]).all() and (picture[..., 1] == picture[..., 2]).all()
     row = picture[0, :, 0].astype(int)
@@ -83,7 +83,8 @@ def test_a_channel_without_a_colour_gets_the_default_and_one_channel_is_grey(tmp
 def test_two_channels_without_colours_get_red_and_green():
     fake = "two&sizeX=64&sizeY=32&sizeC=2.fake"
     with bfbridge.open(fake) as image:
-        picture = pixels_of(image.series[0]).astype(int)
+        _, picture = drawn(image.series[0])
+    picture = picture.astype(int)
     assert picture[..., 2].max() == 0  # red and green only
     assert picture[..., 0].max() == 255 and picture[..., 1].max() == 255
 
@@ -94,7 +95,7 @@ def test_rgb_is_shown_as_rgb_exactly(tmp_path):
     tifffile.imwrite(path, rgb, photometric="rgb")
     with bfbridge.open(path) as image:
         assert image.series[0].dims == "TCZYXS"
-        np.testing.assert_array_equal(pixels_of(image.series[0]), rgb)
+        np.testing.assert_array_equal(drawn(image.series[0])[1], rgb)
 
 
 def test_a_large_level_is_shrunk_by_block_means(tmp_path):
@@ -104,7 +105,7 @@ def test_a_large_level_is_shrunk_by_block_means(tmp_path):
     path = tmp_path / "large.tif"
     tifffile.imwrite(path, data)
     with bfbridge.open(path) as image:
-        picture = pixels_of(image.series[0])[..., 0]
+        picture = drawn(image.series[0])[1][..., 0]
     assert picture.shape == (200, 174)  # 3 x 3 blocks: ceil(600 / 3) x ceil(520 / 3)
     # levels 0, 100, 200 stretch to 0, 127.5, 255; the column of blocks across x = 260 is a mixed one
     assert (picture[:100, :86] == 128).all() and (picture[100:, :86] == 0).all() and (picture[:, 87:] == 255).all()
@@ -289,7 +290,7 @@ def assert_follows(shown: np.ndarray, raw: np.ndarray) -> None:
 def test_corpus_rgb_is_shown_as_rgb(corpus):
     path = corpus / "png/chelsea.png"
     with bfbridge.open(path) as image:
-        picture = pixels_of(image.series[0])
+        _, picture = drawn(image.series[0])
     expected = np.asarray(Image.open(path).convert("RGB").reduce(2))  # Pillow's own 2 x 2 box means
     assert picture.shape == expected.shape == (150, 226, 3)
     assert np.abs(picture.astype(int) - expected).max() <= 1  # rounding of .5 means
@@ -301,41 +302,41 @@ def test_corpus_16_bit_grey_spans_its_range(corpus):
     raw = tifffile.imread(path)
     assert raw.dtype == np.uint16 and (raw.min(), raw.max()) == (0, 255)  # 16-bit, big-endian in the file
     with bfbridge.open(path) as image:
-        picture = pixels_of(image.series[0])
+        _, picture = drawn(image.series[0])
     assert picture.shape == (200, 200, 3)
     for colour in range(3):  # one channel without a colour is white: each value maps to itself
         np.testing.assert_array_equal(picture[..., colour], raw)
 
 
-@pytest.mark.corpus
-def test_corpus_multi_channel_uses_each_channels_colour(corpus):
-    with bfbridge.open(corpus / "czi/CD_s_1_t_3_c_2_z_5.czi") as image:
-        series = image.series[0]
-        assert [thumbnail_colour(c) for c in series.channel_colors] == ["FF7E00", "00FF33"]
-        made = thumbnail.make_thumbnail(series)
-        picture = pixels_of(series)
-        raw = series[1].max(axis=1)  # t=1, max over Z: (C, Y, X)
-        html = series._repr_html_()
-    assert made.caption == "t=1 of 3, max over 5 z planes" and picture.shape == (170, 240, 3)
-    assert_follows(picture[..., 0], raw[0])  # red only comes from channel 0 (orange)
-    assert_follows(picture[..., 2], raw[1])  # blue only from channel 1 (green with a little blue)
-    assert "#FF7E00" in html and "#00FF33" in html and "LED555" in html and "LED470" in html
-
-
-def thumbnail_colour(colour: int) -> str:
+def hex_colour(colour: int) -> str:
     return f"{(colour & 0xFFFFFFFF) >> 8:06X}"
 
 
 @pytest.mark.corpus
-def test_corpus_two_channels_in_green_and_red(corpus):
-    with bfbridge.open(corpus / "lif/testdata_2channel_xz.lif") as image:
+@pytest.mark.parametrize(
+    ("name", "colours", "time", "caption"),
+    [
+        ("czi/CD_s_1_t_3_c_2_z_5.czi", ["FF7E00", "00FF33"], 1, "t=1 of 3, max over 5 z planes"),
+        ("lif/testdata_2channel_xz.lif", ["00FF00", "FF0000"], 10, "t=10 of 20"),
+    ],
+)
+def test_corpus_channels_are_drawn_in_their_colours(corpus, name, colours, time, caption):
+    with bfbridge.open(corpus / name) as image:
         series = image.series[0]
-        assert [thumbnail_colour(c) for c in series.channel_colors] == ["00FF00", "FF0000"]
-        picture = pixels_of(series)
-        raw = series[10, :, 0]  # the middle time point of 20
-    assert picture.shape == (128, 128, 3) and picture[..., 2].max() == 0
-    assert_follows(picture[..., 1], raw[0])
-    assert_follows(picture[..., 0], raw[1])
+        assert [hex_colour(c) for c in series.channel_colors] == colours
+        shown, picture = drawn(series)
+        raw = series[time].max(axis=1)  # the middle time point, max over Z: (C, Y, X)
+        html = series._repr_html_()
+        labels = series.channel_names
+    assert shown == caption and picture.shape == (*series.shape[3:5], 3)
+    for component in range(3):  # red, green, blue: from the one channel whose colour has it, or none
+        givers = [c for c, colour in enumerate(colours) if int(colour[2 * component : 2 * component + 2], 16)]
+        if not givers:
+            assert picture[..., component].max() == 0
+        elif len(givers) == 1:
+            assert_follows(picture[..., component], raw[givers[0]])
+    for colour, label in zip(colours, labels, strict=True):
+        assert f"#{colour}" in html and label in html
 
 
 @pytest.mark.corpus
@@ -343,9 +344,8 @@ def test_corpus_pyramid_shows_a_reduced_level(corpus, monkeypatch):
     calls = _count_reads(monkeypatch)
     with bfbridge.open(corpus / "ome-tiff/largeimg.ome.tiff") as image:
         series = image.series[0]
-        made = thumbnail.make_thumbnail(series)
-        picture = pixels_of(series)
-    assert made.caption == "level 1 of 2 (256×256)" and picture.shape == (256, 256, 3)
+        caption, picture = drawn(series)
+    assert caption == "level 1 of 2 (256×256)" and picture.shape == (256, 256, 3)
     assert {(x, y, width, height) for _, x, y, width, height in calls} == {(0, 0, 256, 256)}  # level 1 only
     assert (picture[..., 0] == picture[..., 1]).all() and (picture[..., 1] == picture[..., 2]).all()  # white + white
     assert picture.min() == 0 and picture.max() == 255
@@ -355,10 +355,9 @@ def test_corpus_pyramid_shows_a_reduced_level(corpus, monkeypatch):
 def test_corpus_pyramid_smaller_than_a_thumbnail_shows_its_full_level(corpus):
     with bfbridge.open(corpus / "ome-tiff/synthetic/dim5_pyramid.ome.tif") as image:
         series = image.series[0]
-        made = thumbnail.make_thumbnail(series)
-        picture = pixels_of(series)
+        caption, picture = drawn(series)
         raw = series[0, 0].max(axis=0)
-    assert made.caption == "level 0 of 3 (48×32), max over 6 z planes" and picture.shape == (32, 48, 3)
+    assert caption == "level 0 of 3 (48×32), max over 6 z planes" and picture.shape == (32, 48, 3)
     assert_follows(picture[..., 0], raw)
 
 
@@ -366,11 +365,26 @@ def test_corpus_pyramid_smaller_than_a_thumbnail_shows_its_full_level(corpus):
 def test_corpus_large_rgb_plane_shows_its_centre(corpus):
     with bfbridge.open(corpus / "svs/CMU-1-Small-Region.svs") as image:
         series = image.series[0]
-        made = thumbnail.make_thumbnail(series)
-        picture = pixels_of(series)
+        caption, picture = drawn(series)
         top, left = (2967 - 1366) // 2, (2220 - 1022) // 2
         centre = series[0, 0, 0, top : top + 1366, left : left + 1022]
-    assert made.caption == "centre 1022×1366 (the plane is too large for a thumbnail)"
+    assert caption == "centre 1022×1366 (the plane is too large for a thumbnail)"
     expected = np.asarray(Image.fromarray(centre).reduce(6))
     assert picture.shape == expected.shape == (228, 171, 3)
     assert np.abs(picture.astype(int) - expected).max() <= 1
+
+
+def test_heap_advice_names_a_concrete_larger_heap():
+    memory = bfbridge.config.physical_memory()
+    assert bfbridge.config.larger_heap(256 << 20) == "512m"
+    assert bfbridge.config.larger_heap(1 << 30) == ("2g" if memory >= (8 << 30) // 3 else None)
+    assert bfbridge.config.larger_heap(memory) is None  # never more than 3/4 of the memory
+    bfbridge.jvm_info()
+    heap = bfbridge.config.in_force()
+    larger = bfbridge.config.larger_heap(heap.max_heap_bytes)
+    advice = bfbridge.jvm.memory_advice()
+    assert advice.startswith(f"the JVM max heap is {heap.max_heap}")
+    if larger is None:
+        assert "already most of this machine's memory: read smaller pieces" in advice
+    else:
+        assert f'bfbridge.configure(max_heap="{larger}")' in advice and f"BFBRIDGE_MAX_HEAP={larger}" in advice
