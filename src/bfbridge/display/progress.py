@@ -16,7 +16,7 @@ from collections.abc import Callable
 ProgressCallback = Callable[[int, int], None]
 
 
-def label(path: str) -> str:
+def file_label(path: str) -> str:
     """A short name for a file in a bar's description (a ``.fake`` id without its options)."""
     name = os.path.basename(path)
     return name.split("&", 1)[0] + ".fake" if "&" in name and name.endswith(".fake") else name

@@ -13,8 +13,7 @@ import numpy as np
 
 from .. import metadata, pixels
 from ..array import LazyArray, Window, plane_chunks, to_dataarray
-from ..display.progress import Progress, ProgressCallback
-from ..display.progress import label as progress_label
+from ..display.progress import Progress, ProgressCallback, file_label
 from ..errors import FormatError
 from .parallel import run_all
 from .pool import PooledReader
@@ -229,7 +228,7 @@ class Series(LazyArray):
         if not progress:
             run_all(jobs, self._run, workers)
             return out
-        with Progress(progress, f"{progress_label(self._file.path)} [{self.index}]", total=out.nbytes) as bar:
+        with Progress(progress, f"{file_label(self._file.path)} [{self.index}]", total=out.nbytes) as bar:
 
             def run_and_count(job) -> None:
                 self._run(job)
