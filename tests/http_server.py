@@ -54,15 +54,25 @@ class _RangeHandler(SimpleHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like real object stores
     disable_nagle_algorithm = True  # else headers and body in two writes wait ~40 ms for a delayed ACK
 
-    def __init__(self, *args, served: ServedBytes, **kwargs) -> None:
+    def __init__(self, *args, served: ServedBytes, required_headers: dict[str, str], **kwargs) -> None:
         self.served = served
+        self.required_headers = required_headers
         super().__init__(*args, **kwargs)
+
+    def _authorised(self) -> bool:
+        """Whether the request carries the headers the server requires (else a 401 is sent)."""
+        if all(self.headers.get(name) == value for name, value in self.required_headers.items()):
+            return True
+        self.send_error(HTTPStatus.UNAUTHORIZED, "missing or wrong request headers")
+        return False
 
     def log_message(self, format: str, *args) -> None:  # quiet test output
         pass
 
     def do_GET(self) -> None:
         self.served.request("GET", self.path, self.headers.get("Range"))
+        if not self._authorised():
+            return None
         file_path = Path(self.translate_path(self.path))
         if not file_path.is_file() or "Range" not in self.headers:
             return super().do_GET()
@@ -70,6 +80,8 @@ class _RangeHandler(SimpleHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         self.served.request("HEAD", self.path, None)
+        if not self._authorised():
+            return None
         return super().do_HEAD()
 
     def copyfile(self, source, outputfile) -> None:
@@ -153,8 +165,14 @@ def running(server: socketserver.BaseServer) -> Iterator[int]:
 
 
 @contextmanager
-def serve_directory(root: str | os.PathLike) -> Iterator[tuple[str, ServedBytes]]:
-    """Serve ``root`` read-only on an ephemeral 127.0.0.1 port; yields (base URL, byte counter)."""
+def serve_directory(
+    root: str | os.PathLike, required_headers: dict[str, str] | None = None
+) -> Iterator[tuple[str, ServedBytes]]:
+    """Serve ``root`` read-only on an ephemeral 127.0.0.1 port; yields (base URL, byte counter).
+
+    With ``required_headers``, requests without those header values get 401 (an access token, say).
+    """
     served = ServedBytes()
-    with running(_Server(("127.0.0.1", 0), partial(_RangeHandler, served=served, directory=str(root)))) as port:
+    handler = partial(_RangeHandler, served=served, required_headers=required_headers or {}, directory=str(root))
+    with running(_Server(("127.0.0.1", 0), handler)) as port:
         yield f"http://127.0.0.1:{port}", served

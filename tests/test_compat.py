@@ -261,7 +261,7 @@ def test_rdr_accessors_come_from_bioformats(corpus):
         assert rdr.getFormat() == "Nikon ND2"
         assert rdr.getIndex(4, 1, 2) == 1 + 2 * (4 + 10 * 2)
         assert rdr.getSeriesMetadata() == image.original_metadata["series"][0]
-        assert rdr.getGlobalMetadata() == image.original_metadata["global"]
+        assert rdr.getGlobalMetadata() == image.original_metadata["global"] == rdr.getMetadata()
         assert rdr.getUsedFiles() == [str(corpus / ND2)]
         raw = rdr.openBytes(rdr.getIndex(3, 1, 2))
         assert raw.dtype == np.uint8 and raw.size == 31 * 38 * 2
@@ -387,8 +387,11 @@ def test_reader_cache_counts_references(corpus):
 def test_omexml_metadata_and_accessors(corpus):
     xml = bioformats.get_omexml_metadata(corpus / ND2)
     assert isinstance(xml, str) and xml.lstrip().startswith("<?xml")
-    with bfbridge.open(corpus / ND2) as image:
-        assert xml == image.ome_xml
+    with bfbridge.open(corpus / ND2) as image:  # the same images, with the original metadata as annotations
+        parsed, theirs = ome_types.from_xml(xml), image.ome
+        assert parsed.images[0].pixels.channels == theirs.images[0].pixels.channels
+        assert parsed.images[0].pixels.planes == theirs.images[0].pixels.planes
+        assert len(parsed.structured_annotations.xml_annotations) > 100
     metadata = bioformats.OMEXML(xml)
     expected = EXPECTED[ND2]["series"][0]
     assert metadata.image_count == 1
@@ -505,13 +508,28 @@ def test_submodules_and_log4j_as_in_python_bioformats(python):
             formatreader.get_omexml_metadata is bioformats.get_omexml_metadata,
             PT_UINT16 == bioformats.PT_UINT16,
         )
+        import bfbridge.compat.bioformats.formatwriter as formatwriter
+        import bfbridge.compat.bioformats.metadatatools as metadatatools
+
+        print(
+            "4.x modules:",
+            formatwriter.write_image is bioformats.write_image,
+            metadatatools.createOMEXMLMetadata is bioformats.create_ome_xml_metadata,
+            bioformats.logback.basic_config is log4j.basic_config,
+            bioformats.OMETiffWriter.class_name,
+            bioformats.ChannelSeparator.class_name,
+        )
         log4j.basic_config()
         bioformats.init_logger()
-        print("JVM started:", jpype.isJVMStarted())
+        bioformats.logback.basic_config()
+        edited = bioformats.OMEXML()  # OME-XML needs no JVM
+        edited.image().Pixels.channel_count = 3
+        print("JVM started:", jpype.isJVMStarted(), edited.image().Pixels.Channel(2).ID)
         """
     )
     lines = result.stdout.splitlines()
     assert "attributes: True True True" in lines and "modules: True True True True True" in lines
     no_op = "DEBUG bfbridge.compat log4j.basic_config() does nothing: Java logs go through Python logging"
-    assert [line for line in lines if "bfbridge.compat" in line] == [no_op, no_op]
-    assert lines[-1] == "JVM started: False"
+    assert "4.x modules: True True True loci.formats.out.OMETiffWriter loci.formats.ChannelSeparator" in lines
+    assert [line for line in lines if "bfbridge.compat log4j" in line] == [no_op, no_op, no_op]
+    assert lines[-1] == "JVM started: False Channel:0:2"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -46,17 +47,15 @@ def sparse_double_tiff(tmp_path):
     return path
 
 
-@pytest.fixture
-def inflate_bomb(tmp_path):
+def write_inflate_bomb(path: Path) -> Path:
     """An OME-TIFF: series 0 is one zlib strip that inflates to 1.15 GB; series 1 is a small known image.
 
     Bio-Formats inflates a whole strip to read any part of it, so no region of series 0
-    can be read with a 256 MB heap: a deterministic Java OutOfMemoryError.
+    can be read with a heap below 1.15 GB: a deterministic Java OutOfMemoryError.
     """
     compressor = zlib.compressobj(1)
     rows = bytes(1200 * SIDE * 8)
     strip = b"".join([compressor.compress(rows) for _ in range(SIDE // 1200)] + [compressor.flush()])
-    path = tmp_path / "inflate-bomb.ome.tif"
     with tifffile.TiffWriter(path, ome=True) as writer:
         writer.write(
             iter([strip]), shape=(SIDE, SIDE), dtype="float64", compression="zlib", rowsperstrip=SIDE,
@@ -64,6 +63,11 @@ def inflate_bomb(tmp_path):
         )  # fmt: skip
         writer.write(np.arange(64 * 64, dtype=np.uint16).reshape(64, 64), photometric="minisblack")
     return path
+
+
+@pytest.fixture
+def inflate_bomb(tmp_path):
+    return write_inflate_bomb(tmp_path / "inflate-bomb.ome.tif")
 
 
 STILL_READS = """

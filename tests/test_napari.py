@@ -16,6 +16,7 @@ import tifffile
 import bfbridge
 from bfbridge import napari_reader
 from bfbridge.napari_reader import get_reader
+from bfbridge.reader.detection import GENERIC_SUFFIXES
 from conftest import EXPECTED, ROOT
 
 try:  # Python 3.11+
@@ -237,7 +238,7 @@ def test_get_reader_declines_files_bioformats_does_not_claim(name, content, tmp_
     assert get_reader(written(tmp_path / "data", name, content)) is None
 
 
-@pytest.mark.parametrize("suffix", sorted(napari_reader.GENERIC_SUFFIXES - {"zip"}))
+@pytest.mark.parametrize("suffix", sorted(GENERIC_SUFFIXES - {"zip"}))
 def test_every_generic_suffix_is_checked_by_content(suffix, tmp_path):
     assert get_reader(written(tmp_path / "data", f"notes.{suffix}")) is None
 

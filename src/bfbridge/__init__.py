@@ -17,6 +17,7 @@ import numpy as np
 from ._version import __version__
 from .config import Settings, configure
 from .convert import convert
+from .display.progress import ProgressCallback
 from .errors import (
     BioFormatsError,
     FileClosedError,
@@ -37,13 +38,16 @@ from .reader import open_file as open
 logging.getLogger("bfbridge").addHandler(logging.NullHandler())
 
 
-def imread(path: str | os.PathLike, series: int = 0, level: int = 0, **options) -> np.ndarray:
+def imread(
+    path: str | os.PathLike, series: int = 0, level: int = 0, progress: bool | ProgressCallback = False, **options
+) -> np.ndarray:
     """Read one series (one resolution level) of a file into a numpy array.
 
-    ``options`` are those of :func:`open`.
+    ``progress``: ``True`` for a bar, or ``callback(done_bytes, total_bytes)`` (see
+    :meth:`Series.to_numpy`). ``options`` are those of :func:`open`.
     """
     with open(path, **options) as image:
-        return image.series[series].level(level).to_numpy()
+        return image.series[series].level(level).to_numpy(progress=progress)
 
 
 __all__ = [

@@ -118,6 +118,20 @@ def default_max_heap() -> str:
     return format_size(heap // (1 << 20) * (1 << 20))
 
 
+def larger_heap(current: int) -> str | None:
+    """The heap to suggest after Java ran out: twice ``current``, within 3/4 of the memory.
+
+    None when no larger heap fits (the advice is then to read smaller pieces).
+    """
+    target = current * 2
+    memory = physical_memory()
+    if memory:
+        target = min(target, memory * 3 // 4)
+    unit = 1 << 30 if target >= 1 << 30 else 1 << 20
+    target -= target % unit
+    return format_size(target) if target > current else None
+
+
 def default_cache_dir() -> str:
     return platformdirs.user_cache_dir("bfbridge", appauthor=False)
 

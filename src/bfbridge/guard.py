@@ -6,12 +6,17 @@ expiry the Java thread is interrupted, which ends sleeps and interruptible I/O; 
 caller then closes the reader involved, which makes most stuck stream reads fail. A
 pure computation loop inside Bio-Formats cannot be stopped from outside (Java 20+ has
 no ``Thread.stop``): it keeps one core busy until it ends, but the caller is free.
+
+A :func:`deadline` block gives all the calls a thread makes inside it one shared limit
+(a notebook thumbnail must not take long, whatever the file).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import jpype
@@ -19,10 +24,32 @@ import jpype
 from .errors import ReadTimeoutError
 
 T = TypeVar("T")
+_thread_state = threading.local()
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Within this block, the calls this thread makes through :func:`call` share ``seconds`` in all."""
+    previous = getattr(_thread_state, "deadline", None)
+    end = time.monotonic() + seconds
+    _thread_state.deadline = end if previous is None else min(previous, end)
+    try:
+        yield
+    finally:
+        _thread_state.deadline = previous
 
 
 def call(function: Callable[[], T], timeout: float | None, what: str) -> T:
-    """``function()``, or :class:`~bfbridge.ReadTimeoutError` after ``timeout`` seconds."""
+    """``function()``, or :class:`~bfbridge.ReadTimeoutError` after ``timeout`` seconds.
+
+    Inside a :func:`deadline` block the limit is whatever is left of it, if that is shorter.
+    """
+    end = getattr(_thread_state, "deadline", None)
+    if end is not None:
+        left = end - time.monotonic()
+        if left <= 0:
+            raise ReadTimeoutError(f"{what} was not started: its time budget is spent")
+        timeout = left if timeout is None else min(timeout, left)
     if timeout is None:
         return function()
     outcome: dict[str, object] = {}

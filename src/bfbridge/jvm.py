@@ -244,10 +244,20 @@ def is_started() -> bool:
     return _started is not None
 
 
-def jvm_info() -> dict:
-    """Java version and home, heap, classpath, jar source and Bio-Formats version.
+class JVMInfo(dict):
+    """What :func:`jvm_info` returns: a dict that a notebook shows as a table."""
 
-    Starts the JVM if it is not running yet.
+    def _repr_html_(self) -> str:
+        from .display.html import jvm_info_html
+
+        return jvm_info_html(self)
+
+
+def jvm_info() -> JVMInfo:
+    """Java version and home, heap (set and in use), classpath, jar source and Bio-Formats version.
+
+    Starts the JVM if it is not running yet. The result is a dict (a snapshot); in a
+    notebook it shows as a table.
     """
     ensure_started()
     assert _started is not None
@@ -255,13 +265,14 @@ def jvm_info() -> dict:
     runtime = jpype.JClass("java.lang.Runtime").getRuntime()
     tools = jpype.JClass("loci.formats.FormatTools")
     classpath = str(system.getProperty("java.class.path")).split(os.pathsep)
-    return {
+    info = {
         "java_version": str(system.getProperty("java.version")),
         "java_vendor": str(system.getProperty("java.vendor")),
         "java_home": str(system.getProperty("java.home")),
         "java_source": _started.java.source if _started.java else "started by another library",
         "max_heap": _started.settings.max_heap,
         "max_heap_bytes": int(runtime.maxMemory()),
+        "heap_used_bytes": int(runtime.totalMemory()) - int(runtime.freeMemory()),
         "jvm_options": list(_started.options),
         "classpath": classpath,
         "jar_source": _started.jars.source if _started.jars else "started by another library",
@@ -271,6 +282,7 @@ def jvm_info() -> dict:
         "python": sys.version.split()[0],
         "jpype": jpype.__version__,
     }
+    return JVMInfo(info)
 
 
 # --------------------------------------------------------------------------- exceptions
@@ -299,10 +311,17 @@ def _is_instance(error: BaseException, class_name: str) -> bool:
 
 
 def memory_advice() -> str:
-    heap = _started.settings.max_heap if _started else config.resolve().max_heap
+    """What to do after Java ran out of heap: the heap in force and the exact larger setting."""
+    settings = _started.settings if _started else config.resolve()
+    heap = settings.max_heap
+    smaller = "read smaller pieces (a region such as s[0, 0, 0, :4096, :4096], or s.to_dask())"
+    larger = config.larger_heap(settings.max_heap_bytes)
+    if larger is None:
+        return f"the JVM max heap is {heap}, already most of this machine's memory: {smaller}"
     return (
-        f"the JVM max heap is {heap}. Raise it before the JVM starts with "
-        f'bfbridge.configure(max_heap="16g") or BFBRIDGE_MAX_HEAP=16g, or read smaller regions'
+        f"the JVM max heap is {heap}. A running JVM keeps its heap: restart Python (in Jupyter, restart the "
+        f'kernel) and before the first read call bfbridge.configure(max_heap="{larger}"), or start it with '
+        f"BFBRIDGE_MAX_HEAP={larger} in the environment. Or {smaller}. This process can go on reading"
     )
 
 

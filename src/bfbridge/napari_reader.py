@@ -19,18 +19,16 @@ then fails to read it.
 from __future__ import annotations
 
 import argparse
-import functools
 import logging
 import os
-import zipfile
-from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import jvm
 from .errors import BioFormatsError
-from .reader import ImageFile, Series, open_file, recognised, supported_formats
+from .reader import ImageFile, Series, open_file
+from .reader.detection import claims, suffix_readers
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +36,6 @@ LayerData = tuple[Any, dict[str, Any], str]
 PathOrPaths = str | os.PathLike | Sequence[str | os.PathLike]
 
 MANIFEST = Path(__file__).with_name("napari.yaml")
-
-#: Suffixes that non-image files use too: text, markup, logs, archives and raw data. A file
-#: with one of these, or with a suffix that several Bio-Formats readers share, is taken
-#: only if Bio-Formats recognises its content; any other Bio-Formats suffix is enough.
-#: (``.htm`` and ``.scan`` are left out: Bio-Formats claims every such file by name.)
-GENERIC_SUFFIXES = frozenset(
-    {"bin", "cfg", "csv", "dat", "db", "env", "exp", "h5", "hdr", "html", "img", "inf", "log", "lut", "map"}
-    | {"mdb", "par", "raw", "rec", "seq", "set", "st", "txt", "wav", "xml", "zip"}
-)
 
 #: Length units in micrometres, so that X, Y and Z scales are comparable.
 _MICROMETRES = {"m": 1e6, "cm": 1e4, "mm": 1e3, "µm": 1.0, "nm": 1e-3, "Å": 1e-4, "pm": 1e-6}
@@ -94,52 +83,12 @@ def read_layers(path: PathOrPaths) -> list[LayerData] | None:
 
 
 def _claims(path: str) -> bool:
-    """Whether Bio-Formats would read ``path``: by its suffix if specific, else by its content."""
-    if os.path.isdir(path):
-        return False
+    """Whether Bio-Formats would read ``path`` (see :func:`bfbridge.reader.detection.claims`)."""
     try:
-        if "://" in path:  # a URL: its content is not worth fetching here; any image suffix will do
-            suffix = _bioformats_suffix(path.split("?", 1)[0])
-            return suffix is not None and suffix not in GENERIC_SUFFIXES
-        if _has_specific_suffix(path):
-            return True
-        if not os.path.isfile(path):  # a missing file: no content to look at
-            return False
-        if path.lower().endswith(".zip"):
-            return _zip_claimed(path)
-        return recognised(path)
+        return claims(path)
     except (BioFormatsError, OSError) as error:
         log.warning("bfbridge could not tell whether it reads %s: %s", path, error)
         return False
-
-
-@functools.cache
-def _suffix_readers() -> Counter[str]:
-    """How many Bio-Formats readers claim each suffix."""
-    return Counter(suffix for entry in supported_formats() for suffix in entry["suffixes"])
-
-
-def _bioformats_suffix(name: str) -> str | None:
-    """The longest Bio-Formats suffix ``name`` ends with, if any."""
-    lower = name.lower()
-    suffixes = [suffix for suffix in _suffix_readers() if lower.endswith(f".{suffix}")]
-    return max(suffixes, key=len) if suffixes else None
-
-
-def _has_specific_suffix(name: str) -> bool:
-    """Whether the longest Bio-Formats suffix of ``name`` is one reader's and not generic."""
-    suffix = _bioformats_suffix(name)
-    return suffix is not None and _suffix_readers()[suffix] == 1 and suffix not in GENERIC_SUFFIXES
-
-
-def _zip_claimed(path: str) -> bool:
-    """Bio-Formats claims every ``.zip`` by name but reads only its first member: judge that."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-    except zipfile.BadZipFile:
-        return False
-    return bool(names) and (_has_specific_suffix(names[0]) or recognised(names[0], by_content=False))
 
 
 def series_layer(series: Series, visible: bool = True) -> LayerData:
@@ -204,7 +153,7 @@ def _colormap(colour: int | None) -> str | dict[str, Any] | None:
 
 def filename_patterns() -> list[str]:
     """``*.<suffix>`` for every suffix any Bio-Formats reader claims."""
-    return [f"*.{suffix}" for suffix in sorted(_suffix_readers())]
+    return [f"*.{suffix}" for suffix in sorted(suffix_readers())]
 
 
 def manifest_text() -> str:

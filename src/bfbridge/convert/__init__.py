@@ -17,9 +17,9 @@ from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
+from ..display.progress import Progress, ProgressCallback
 from ..reader import ImageFile, open_file
 from . import options, safe
-from .progress import Progress, ProgressCallback
 
 
 def convert(

@@ -17,9 +17,9 @@ import numpy as np
 import zarr
 
 from ..array import CHUNK_TARGET_BYTES
+from ..display.progress import Progress
 from . import omexml, parallel, pyramid, store
 from .options import Options
-from .progress import Progress
 
 #: Classic TIFF addresses 4 GiB; leave room for IFDs and the OME-XML.
 _CLASSIC_TIFF_LIMIT = 2**32 - 2**26

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import zarr
 
+from ..display.progress import Progress
 from . import ngff, omexml, pyramid, store
 from .options import Options
 from .parallel import Runner
-from .progress import Progress
 
 
 def write(image, picked: list, path: Path, options: Options, runner: Runner, progress: Progress) -> None:

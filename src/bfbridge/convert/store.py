@@ -18,9 +18,9 @@ import numpy as np
 import zarr
 
 from ..array import CHUNK_TARGET_BYTES
+from ..display.progress import Progress
 from . import parallel, pyramid
 from .options import Options
-from .progress import Progress
 
 if TYPE_CHECKING:
     from ..reader import Series

@@ -123,9 +123,21 @@ class ImageFile:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @property
+    def state(self) -> str:
+        """``"open"``, ``"closed"``, or ``"not yet opened"`` (a handle unpickled in this process)."""
+        return "closed" if self._closed else ("open" if self._opened else "not yet opened")
+
     def __repr__(self) -> str:
-        state = "closed" if self._closed else ("open" if self._opened else "not yet opened")
-        return f"<bfbridge.ImageFile {self.path!r} ({state})>"
+        from ..display.text import image_file_text
+
+        return image_file_text(self)
+
+    def _repr_html_(self) -> str:
+        """The notebook view: format, a table of the series, and a thumbnail of the first."""
+        from ..display.html import image_file_html
+
+        return image_file_html(self)
 
     def __reduce__(self):
         return (_reopen, (self._spec, config.resolve().portable_part()))

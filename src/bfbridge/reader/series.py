@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import metadata, pixels
 from ..array import LazyArray, Window, plane_chunks, to_dataarray
+from ..display.progress import Progress, ProgressCallback, file_label
 from ..errors import FormatError
 from .parallel import run_all
 from .pool import PooledReader
@@ -177,9 +178,15 @@ class Series(LazyArray):
         return self._file._use_reader(first_plane_table, self.index, self.level_index, "reading the lookup table of")
 
     def __repr__(self) -> str:
-        level = f", level {self.level_index}/{self.resolution_count}" if self.resolution_count > 1 else ""
-        shape = f"shape={self.shape} dims={self.dims} dtype={self.dtype}"
-        return f"<bfbridge.Series {self.index} {self.name!r}{level} {shape}>"
+        from ..display.text import series_text
+
+        return series_text(self)
+
+    def _repr_html_(self) -> str:
+        """The notebook view: sizes, levels, pixel sizes, channels and a small thumbnail."""
+        from ..display.html import series_html
+
+        return series_html(self)
 
     def __reduce__(self):
         # The core metadata travels along, so unpickling (e.g. in a dask scheduler) never opens the file.
@@ -195,11 +202,13 @@ class Series(LazyArray):
     def _dask_name(self) -> str:
         return f"bfbridge-{self._file.spec.token()}-s{self.index}-l{self.level_index}"
 
-    def to_numpy(self, max_workers: int | None = None) -> np.ndarray:
-        """Read the whole series level, planes in parallel over the reader pool."""
-        if max_workers is None:
-            return self[...]
-        return self._read_window(self._full_window(), max_workers)
+    def to_numpy(self, max_workers: int | None = None, progress: bool | ProgressCallback = False) -> np.ndarray:
+        """Read the whole series level, planes in parallel over the reader pool.
+
+        ``progress``: ``True`` for a bar (a widget in Jupyter, text on stderr in a terminal),
+        or ``callback(done_bytes, total_bytes)``, called from the read threads.
+        """
+        return self._read_window(self._full_window(), max_workers, progress)
 
     def _full_window(self) -> Window:
         return Window(
@@ -207,13 +216,26 @@ class Series(LazyArray):
             (0, self.shape[3]), (0, self.shape[4]),
         )  # fmt: skip
 
-    def _read_window(self, window: Window, max_workers: int | None = None) -> np.ndarray:
+    def _read_window(
+        self, window: Window, max_workers: int | None = None, progress: bool | ProgressCallback = False
+    ) -> np.ndarray:
         height, width = window.y[1] - window.y[0], window.x[1] - window.x[0]
         out_shape = (len(window.t), len(window.c), len(window.z), height, width, *self.shape[5:])
         out = np.empty(out_shape, dtype=self.dtype)
         if out.size == 0:
             return out
-        run_all(list(self._jobs(window, out)), self._run, max_workers or self._file.pool_size)
+        jobs = list(self._jobs(window, out))
+        workers = max_workers or self._file.pool_size
+        if not progress:
+            run_all(jobs, self._run, workers)
+            return out
+        with Progress(progress, f"{file_label(self._file.path)} [{self.index}]", total=out.nbytes) as bar:
+
+            def run_and_count(job) -> None:
+                self._run(job)
+                bar.advance(sum(view.nbytes for _, view in job[5]))
+
+            run_all(jobs, run_and_count, workers)
         return out
 
     def _jobs(self, window: Window, out: np.ndarray):
@@ -278,9 +300,15 @@ class Series(LazyArray):
 
     # ------------------------------------------------------------- xarray
 
-    def to_xarray(self, lazy: bool = True):
+    def to_xarray(self, lazy: bool = True, progress: bool | ProgressCallback = False):
         """An ``xarray.DataArray`` with named dims, physical coordinates and OME attrs.
 
-        ``lazy=True`` (default) wraps the dask array; ``lazy=False`` reads into numpy.
+        ``lazy=True`` (default) wraps the dask array; ``lazy=False`` reads into numpy,
+        showing ``progress`` as :meth:`to_numpy` does.
         """
-        return to_dataarray(self, self.to_dask() if lazy else self.to_numpy())
+        if lazy and progress:
+            raise ValueError(
+                "progress applies to to_xarray(lazy=False); a lazy array reads when computed "
+                "(use dask.diagnostics.ProgressBar, or the dask dashboard, there)"
+            )
+        return to_dataarray(self, self.to_dask() if lazy else self.to_numpy(progress=progress))

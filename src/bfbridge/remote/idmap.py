@@ -176,4 +176,6 @@ class RemoteIds:
         self._installed().put(java_id, opener)
 
     def remove(self, java_id: str) -> None:
+        if not jpype.isJVMStarted():  # at interpreter exit the JVM may stop first; its map went with it
+            return
         self._installed().remove(java_id)

@@ -1,12 +1,12 @@
 """A drop-in for python-bioformats 4.x: ``import bfbridge.compat.bioformats as bioformats``.
 
 python-bioformats needs javabridge, a C extension that no longer builds easily. This
-package offers its reading API on bfbridge's JPype JVM, laid out as python-bioformats
-is, so ``bioformats.formatreader.ImageReader`` and ``import bioformats.omexml`` keep
-working: ``load_image``, ``ImageReader``, the reader cache that CellProfiler-style
-pipelines use, ``get_omexml_metadata``, ``omexml.OMEXML``, the ``PT_*`` constants and
-a no-op ``log4j.basic_config``. ``start_vm``/``kill_vm`` stand in for javabridge's and
-map onto :func:`bfbridge.configure`.
+package offers its whole public API on bfbridge's JPype JVM, laid out as
+python-bioformats is (``formatreader``, ``formatwriter``, ``metadatatools``,
+``omexml``, ``log4j``/``logback``): reading (``load_image``, ``ImageReader`` and the
+reader cache), the OME-XML model (``OMEXML``), writing (``write_image``), the raw
+Bio-Formats reader and writer classes, and ``start_vm``/``kill_vm``, which map onto
+:func:`bfbridge.configure`. Nothing here starts the JVM on import.
 """
 
 from __future__ import annotations
@@ -16,21 +16,13 @@ from collections.abc import Sequence
 
 from ... import config, jvm
 from ...errors import JVMAlreadyStartedError
-from . import formatreader, log4j, omexml
-from .formatreader import (
-    SCALES,
-    FormatError,
-    FormatReader,
-    ImageReader,
-    ReaderStateError,
-    UnsupportedFormatError,
-    clear_image_reader_cache,
-    get_image_reader,
-    get_omexml_metadata,
-    load_using_bioformats,
-    load_using_bioformats_url,
-    release_image_reader,
-)
+from . import formatreader, formatwriter, log4j, logback, metadatatools, omexml
+from ._java import java_class
+from .formatreader import *  # noqa: F403 - python-bioformats' bioformats offers formatreader's API
+from .formatreader import clear_image_reader_cache, load_using_bioformats, load_using_bioformats_url
+from .formatwriter import write_image
+from .metadatatools import createOMEXMLMetadata as create_ome_xml_metadata
+from .metadatatools import get_metadata_options, wrap_imetadata_object
 from .omexml import (
     OMEXML,
     PT_BIT,
@@ -53,6 +45,32 @@ JARS: list[str] = []
 # python-bioformats' names for the formatreader functions.
 load_image = load_using_bioformats
 load_image_url = load_using_bioformats_url
+
+OMETiffWriter = formatwriter.make_ome_tiff_writer_class()
+ChannelSeparator = formatreader.make_reader_wrapper_class("loci/formats/ChannelSeparator")
+PixelType = metadatatools.make_pixel_type_class()
+
+
+def _bioformats_facts() -> dict[str, object]:
+    """The facts python-bioformats listed by hand, asked of the Bio-Formats that is loaded."""
+    suffixes = java_class("loci.formats.ImageReader")().getSuffixes()
+    return {
+        "JAR_VERSION": str(java_class("loci.formats.FormatTools").VERSION),
+        "READABLE_FORMATS": tuple(sorted({str(suffix) for suffix in suffixes})),
+        "WRITABLE_FORMATS": tuple(
+            sorted({str(suffix) for suffix in java_class("loci.formats.ImageWriter")().getSuffixes()})
+        ),
+    }
+
+
+def __getattr__(name: str) -> object:
+    """``JAR_VERSION``, ``READABLE_FORMATS`` and ``WRITABLE_FORMATS``, which start the JVM when first read."""
+    if name in ("JAR_VERSION", "READABLE_FORMATS", "WRITABLE_FORMATS"):
+        facts = _bioformats_facts()
+        globals().update(facts)
+        return facts[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: python-bioformats 1.x's ``bioformats.init_logger()``, which scripts still call.
 init_logger = log4j.basic_config
@@ -96,7 +114,8 @@ def kill_vm() -> None:
     clear_image_reader_cache()
 
 
-__all__ = [
+__all__ = [  # formatreader's names, then these
+    *formatreader.__all__,
     "JARS",
     "OMEXML",
     "PT_BIT",
@@ -110,24 +129,22 @@ __all__ = [
     "PT_UINT8",
     "PT_UINT16",
     "PT_UINT32",
-    "SCALES",
-    "FormatError",
-    "FormatReader",
-    "ImageReader",
-    "ReaderStateError",
-    "UnsupportedFormatError",
-    "clear_image_reader_cache",
+    "ChannelSeparator",
+    "OMETiffWriter",
+    "PixelType",
+    "create_ome_xml_metadata",
     "formatreader",
-    "get_image_reader",
-    "get_omexml_metadata",
+    "formatwriter",
+    "get_metadata_options",
     "init_logger",
     "kill_vm",
     "load_image",
     "load_image_url",
-    "load_using_bioformats",
-    "load_using_bioformats_url",
     "log4j",
+    "logback",
+    "metadatatools",
     "omexml",
-    "release_image_reader",
     "start_vm",
+    "wrap_imetadata_object",
+    "write_image",
 ]

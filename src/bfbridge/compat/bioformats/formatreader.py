@@ -7,17 +7,20 @@ and *which shape* is reproduced here. ``ImageReader.rdr`` stands in for the Java
 python-bioformats exposed: every ``IFormatReader`` method runs on one of the file's real
 Bio-Formats readers, at the series that ``setSeries`` picked. Files that cannot be read
 raise errors that are also ``OSError``, as python-bioformats' ``IOError`` were.
+
+The factories of raw Bio-Formats readers (``make_image_reader_class``, ...) and the
+OMERO helpers live in private modules and are offered here under python-bioformats' names.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
+import functools
 import logging
 import operator
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
@@ -25,8 +28,38 @@ from urllib.request import url2pathname
 import jpype
 import numpy as np
 
-from ... import errors, metadata, pixels
-from ...reader import ImageFile, Series, open_file
+import bfbridge
+
+from ... import errors, pixels
+from ._errors import FormatError, ReaderStateError, UnsupportedFormatError, java_call, os_errors
+from ._java import omexml_service
+from ._omero import (
+    K_OMERO_CONFIG_FILE,
+    K_OMERO_PASSWORD,
+    K_OMERO_PORT,
+    K_OMERO_SERVER,
+    K_OMERO_SESSION_ID,
+    K_OMERO_USER,
+    get_omero_credentials,
+    get_omero_reader,
+    has_omero_packages,
+    omero_login,
+    omero_logout,
+    set_omero_credentials,
+    set_omero_login_hook,
+    use_omero_credentials,
+)
+from ._ometiff_stacks import finish as finish_ome_tiff
+from ._pooled_reader import FormatReader
+from ._reader_cache import clear_image_reader_cache, get_image_reader, release_image_reader
+from ._reader_classes import (
+    get_class_list,
+    make_format_tools_class,
+    make_iformat_reader_class,
+    make_image_reader_class,
+    make_reader_wrapper_class,
+    populated_omexml,
+)
 
 log = logging.getLogger("bfbridge.compat")
 
@@ -45,42 +78,16 @@ SCALES: dict[str, int] = {
 }
 
 
-class ReaderStateError(errors.BioFormatsError, NotImplementedError):
-    """A Java reader method that would change state bfbridge manages (``setId``, ``setGroupFiles``, ...)."""
-
-
-class FormatError(errors.FormatError, OSError):
-    """:class:`bfbridge.FormatError` that is also an ``OSError`` (errno ``EINVAL``).
-
-    python-bioformats raised ``IOError`` for files it could not read, so migrated code
-    catches ``IOError``/``OSError``; ``except bfbridge.FormatError`` works as well.
-    """
-
-    def __init__(self, message: str, path: str | None = None, java_message: str | None = None):
-        super().__init__(message, path, java_message)
-        self.errno = errno.EINVAL
-
-
-class UnsupportedFormatError(errors.UnsupportedFormatError, FormatError):
-    """:class:`bfbridge.UnsupportedFormatError` that is also an ``OSError``, like :class:`FormatError`."""
-
-
-@contextlib.contextmanager
-def _os_errors() -> Iterator[None]:
-    """Re-raise bfbridge's format errors as the compat classes above, which are also ``OSError``."""
-    try:
-        yield
-    except errors.FormatError as error:
-        if isinstance(error, OSError):
-            raise
-        kind = UnsupportedFormatError if isinstance(error, errors.UnsupportedFormatError) else FormatError
-        raise kind(str(error), error.path, error.java_message) from error
-
-
 def _local_path(path: str | os.PathLike | None, url: str | None) -> str:
     """The id to open: a ``file:`` URL becomes a path; other URLs are read remotely by bfbridge."""
     if url is not None:
         url = str(url)
+        if url.lower().startswith("omero:"):
+            raise UnsupportedFormatError(
+                f"{url}: bfbridge.compat does not read OMERO URLs (python-bioformats read them through OMERO's "
+                "Java client); export the image from OMERO, or read it with omero-py",
+                path=url,
+            )
         if url.lower().startswith("file:"):
             return url2pathname(urlparse(url).path)
         return url
@@ -104,7 +111,7 @@ class ImageReader:
         self.path = _local_path(path, url)
         if _is_local(self.path) and not os.path.exists(self.path):
             raise FileNotFoundError(errno.ENOENT, f'The file, "{self.path}", does not exist.', self.path)
-        self._file: ImageFile | None = None
+        self._file: bfbridge.ImageFile | None = None
         self._opening = threading.Lock()
         self._closed = False
         self.series_index = 0
@@ -112,20 +119,51 @@ class ImageReader:
         if perform_init:
             self.init_reader()
 
-    @_os_errors()
+    @os_errors()
     def init_reader(self) -> None:
         """Open the file (``setId``); reads call this when ``perform_init`` was False."""
         with self._opening:
             if self._file is None:
-                self._file = open_file(self.path, group_files=False, apply_lut=False)
+                if _is_local(self.path):
+                    finish_ome_tiff(self.path)  # an OME-TIFF this process is still writing
+                self._file = bfbridge.open(self.path, group_files=False, apply_lut=False)
 
     @property
-    def file(self) -> ImageFile:
+    def file(self) -> bfbridge.ImageFile:
         """The :class:`bfbridge.ImageFile` behind this reader (opened on first use)."""
         if self._closed:
             raise errors.FileClosedError(f"{self.path} is closed; make a new ImageReader to read it again")
         self.init_reader()
         return self._file
+
+    @functools.cached_property
+    def metadata(self) -> Any:
+        """The file's OME metadata as a Bio-Formats ``IMetadata``, as python-bioformats' reader kept it.
+
+        Read it with ``metadatatools.wrap_imetadata_object(reader.metadata)`` or its Java methods.
+        """
+        xml = self.file.ome_xml
+        with java_call(self.path, "reading the metadata of"):
+            return omexml_service().createOMEXMLMetadata(xml)
+
+    def ome_xml_with_original_metadata(self) -> str:
+        """The OME-XML with the file's original metadata added as annotations, as Bio-Formats adds it.
+
+        Global keys keep their names; series keys get the image name (or ``Series <n>``)
+        and a space in front, as a Bio-Formats reader with ``setOriginalMetadataPopulated(true)``
+        does; unlike that reader, bfbridge's do not filter the metadata (empty values stay).
+        """
+        image = self.file
+        service = omexml_service()
+        with java_call(self.path, "reading the original metadata of"):
+            store = service.createOMEXMLMetadata(image.ome_xml)
+            table = jpype.JClass("java.util.Hashtable")(image.run_java(lambda java: java.getGlobalMetadata()))
+            merge = jpype.JClass("loci.formats.MetadataTools").merge
+            for series in range(image.series_count):
+                name = str(store.getImageName(series) or "").strip() or f"Series {series}"
+                image.run_java(lambda java, prefix=f"{name} ": merge(java.getSeriesMetadata(), table, prefix), series)
+            service.populateOriginalMetadata(store, table)
+            return str(service.getOMEXML(store))
 
     def close(self) -> None:
         self._closed = True
@@ -143,7 +181,7 @@ class ImageReader:
 
     # ------------------------------------------------------------------ reading
 
-    @_os_errors()
+    @os_errors()
     def read(
         self,
         c: int | None = None,
@@ -191,14 +229,16 @@ class ImageReader:
             image = image.astype(np.float32) / float(scale)
         return (image, scale) if wants_max_intensity else image
 
-    def _raw_plane(self, image_series: Series, index: int, rows: slice, columns: slice) -> np.ndarray:
+    def _raw_plane(self, image_series: bfbridge.Series, index: int, rows: slice, columns: slice) -> np.ndarray:
         count = int(np.prod(image_series.shape[:3]))
         if not 0 <= index < count:
             raise IndexError(f"plane index {index} is out of range: series {image_series.index} has {count} planes")
         z, c, t = self.rdr.getZCTCoords(int(index))
         return image_series[t, c, z, rows, columns]
 
-    def _palette_colours(self, image_series: Series, t: int, z: int, rows: slice, columns: slice) -> np.ndarray:
+    def _palette_colours(
+        self, image_series: bfbridge.Series, t: int, z: int, rows: slice, columns: slice
+    ) -> np.ndarray:
         """The plane's colours through its own lookup table, unless that table is the identity."""
         indices = image_series[t, 0, z, rows, columns]
         number = int(self.rdr.getIndex(z, 0, t))
@@ -212,7 +252,7 @@ class ImageReader:
             return indices
         return np.take(np.ascontiguousarray(table.T), indices, axis=0, mode="clip")
 
-    def _channel_names(self, image_series: Series) -> list[str]:
+    def _channel_names(self, image_series: bfbridge.Series) -> list[str]:
         """Channel names of the series, or the channel IDs where a channel has no name."""
         names = list(image_series.channel_names)
         if any(name is None for name in names):
@@ -220,7 +260,7 @@ class ImageReader:
             names = [name if name is not None else channels[i].id for i, name in enumerate(names)]
         return names
 
-    def _scale(self, image_series: Series) -> int:
+    def _scale(self, image_series: bfbridge.Series) -> int:
         """The pixel type's scale, unless the file states a ``MaxSampleValue``."""
         scale = SCALES[image_series.pixel_type]
         stated = self.rdr.getSeriesMetadataValue("MaxSampleValue")
@@ -238,7 +278,7 @@ class ImageReader:
         return value
 
 
-def _region(xywh: Sequence[int] | None, image_series: Series) -> tuple[slice, slice]:
+def _region(xywh: Sequence[int] | None, image_series: bfbridge.Series) -> tuple[slice, slice]:
     """Row and column slices for ``XYWH`` = (x, y, width, height); the whole plane for None."""
     if xywh is None:
         return slice(None), slice(None)
@@ -288,141 +328,50 @@ def load_using_bioformats_url(url: str, *args, **kwargs) -> np.ndarray | tuple[n
 
 
 def get_omexml_metadata(path: str | os.PathLike | None = None, url: str | None = None) -> str:
-    """The OME-XML Bio-Formats makes for the file, as text (parse it with :class:`~.omexml.OMEXML`)."""
-    with ImageReader(path=path, url=url) as reader:
-        return reader.file.ome_xml
+    """The file's OME-XML, original metadata included, as text (parse it with :class:`~.omexml.OMEXML`).
 
-
-# ---------------------------------------------------------------------- reader cache
-#
-# CellProfiler-style workers read planes of the same files across jobs, so readers are
-# cached process-wide. A key (an image name) holds one reader at a time; several keys
-# may share the reader of one (path, url), which closes when its last key releases it.
-
-_cache_lock = threading.RLock()
-_keys: dict[object, tuple[str | None, str | None]] = {}
-_readers: dict[tuple[str | None, str | None], tuple[int, ImageReader]] = {}
-
-
-def get_image_reader(key: object, path: str | os.PathLike | None = None, url: str | None = None) -> ImageReader:
-    """The cached reader of ``path``/``url`` for ``key``, opened if no key holds one yet.
-
-    Asking again with the same key and file returns the same reader; asking with the
-    same key and another file releases the key's old reader first.
+    This is the XML python-bioformats returned, made the same way: Bio-Formats' metadata
+    with every original-metadata key as an annotation
+    (``OMEXML(xml).structured_annotations.OriginalMetadata``). For URLs that bfbridge
+    reads remotely it comes from bfbridge's readers, whose original metadata is not
+    filtered (empty values are kept).
     """
-    location = (os.fspath(path) if path is not None else None, url)
-    with _cache_lock:
-        if key in _keys:
-            if _keys[key] == location:
-                return _readers[location][1]
-            release_image_reader(key)
-        count, reader = _readers.get(location, (0, None))
-        if reader is None:
-            reader = ImageReader(path=location[0], url=url)
-        _readers[location] = (count + 1, reader)
-        _keys[key] = location
-        return reader
+    with ImageReader(path=path, url=url, perform_init=False) as reader:
+        if "://" in reader.path or os.path.isdir(reader.path):  # bfbridge reads URLs, and explains folders
+            return reader.ome_xml_with_original_metadata()
+        return populated_omexml(reader.path)
 
 
-def release_image_reader(key: object) -> None:
-    """Drop ``key``'s hold on its reader; the reader closes when no key holds it."""
-    with _cache_lock:
-        location = _keys.pop(key, None)
-        if location is None:
-            return
-        count, reader = _readers[location]
-        if count > 1:
-            _readers[location] = (count - 1, reader)
-            return
-        del _readers[location]
-    reader.close()
-
-
-def clear_image_reader_cache() -> None:
-    """Close every cached reader and forget every key."""
-    with _cache_lock:
-        readers = [reader for _, reader in _readers.values()]
-        _readers.clear()
-        _keys.clear()
-    for reader in readers:
-        reader.close()
-
-
-# ---------------------------------------------------------------------- the Java reader
-
-
-class FormatReader:
-    """``ImageReader.rdr``: Bio-Formats ``IFormatReader`` methods on the file's real readers.
-
-    ``getSizeX()``, ``getImageCount()``, ``isRGB()``, ``getPixelType()``,
-    ``getSeriesMetadata()``, ``getIndex(z, c, t)``, ``openBytes(no)``, ... run on one of
-    bfbridge's pooled Bio-Formats readers, positioned at this reader's series. Results
-    come back as Python values: ``int``, ``bool``, ``str``, ``dict`` for metadata
-    tables, ``list`` for string arrays and numpy arrays (``uint8`` for bytes) for
-    primitive arrays. ``setSeries`` is remembered here; other setters are refused.
-    """
-
-    def __init__(self, owner: ImageReader) -> None:
-        self._owner = owner
-
-    def setSeries(self, series: int) -> None:
-        count = self._owner.file.series_count
-        series = operator.index(series)
-        if not 0 <= series < count:
-            raise IndexError(f"series {series} is out of range: {self._owner.path} has {count} series")
-        self._owner.series_index = series
-
-    def getSeries(self) -> int:
-        return self._owner.series_index
-
-    def close(self) -> None:
-        self._owner.close()
-
-    def openBytesXYWH(self, index: int, x: int, y: int, width: int, height: int) -> np.ndarray:
-        """python-bioformats' name for ``openBytes(index, x, y, width, height)``."""
-        return self.openBytes(index, x, y, width, height)
-
-    @_os_errors()
-    def call_java(self, function: Callable[[Any], Any]) -> Any:
-        """Run ``function(java_reader)`` on one reader positioned at the current series.
-
-        Like bfbridge's own reads, it gives up after the ``read_timeout`` setting.
-        """
-        return self._owner.file.run_java(function, self._owner.series_index)
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name.startswith("set"):  # setSeries is a method of this class
-            raise ReaderStateError(
-                f"rdr.{name}() is not available: bfbridge opens and positions the Bio-Formats readers itself "
-                "(files are opened with setGroupFiles(false); pick a series with rdr.setSeries or read(series=))"
-            )
-
-        def method(*args):
-            return self.call_java(lambda java: to_python(getattr(java, name)(*args)))
-
-        method.__name__ = name
-        return method
-
-
-def to_python(value: Any) -> Any:
-    """A value returned by a Java reader method as a plain Python or numpy value."""
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, jpype.JArray):
-        component = value.getClass().getComponentType()
-        if component.isPrimitive():
-            array = np.array(value)
-            return array.view(np.uint8) if array.dtype == np.int8 else array
-        items = [to_python(item) for item in value]
-        return np.stack(items) if component.isArray() and items else items
-    if isinstance(value, jpype.JClass("java.util.Map")):
-        return metadata.hashtable_to_dict(value)
-    if isinstance(value, jpype.JString):
-        return str(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    return value
+__all__ = [
+    "K_OMERO_CONFIG_FILE",
+    "K_OMERO_PASSWORD",
+    "K_OMERO_PORT",
+    "K_OMERO_SERVER",
+    "K_OMERO_SESSION_ID",
+    "K_OMERO_USER",
+    "SCALES",
+    "FormatError",
+    "FormatReader",
+    "ImageReader",
+    "ReaderStateError",
+    "UnsupportedFormatError",
+    "clear_image_reader_cache",
+    "get_class_list",
+    "get_image_reader",
+    "get_omero_credentials",
+    "get_omero_reader",
+    "get_omexml_metadata",
+    "has_omero_packages",
+    "load_using_bioformats",
+    "load_using_bioformats_url",
+    "make_format_tools_class",
+    "make_iformat_reader_class",
+    "make_image_reader_class",
+    "make_reader_wrapper_class",
+    "omero_login",
+    "omero_logout",
+    "release_image_reader",
+    "set_omero_credentials",
+    "set_omero_login_hook",
+    "use_omero_credentials",
+]
