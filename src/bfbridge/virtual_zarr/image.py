@@ -57,15 +57,15 @@ class VirtualImage:
         )
         self.compression = compression
         self._reader = LevelReader(series, self.levels, self.chunks)
-        self._lock = threading.RLock()
+        self._locks = {"arrays": threading.Lock(), "group": threading.Lock()}  # one each: the group reads pixels
         self._built: dict[str, object] = {}
 
     # ------------------------------------------------------------- documents
 
     def _once(self, name: str, build: Callable[[], T]) -> T:
-        """``build()`` the first time only, even when many threads ask at once (the group reads pixels)."""
+        """``build()`` the first time only, even when many threads ask at once."""
         if name not in self._built:
-            with self._lock:
+            with self._locks[name]:
                 if name not in self._built:
                     self._built[name] = build()
         return self._built[name]  # type: ignore[return-value]
