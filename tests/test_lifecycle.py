@@ -95,3 +95,37 @@ def test_every_copy_strategy_copies_exactly(strategy):
         copy(java_bytes, size, out[8 : 8 + size])
         assert out[8 : 8 + size].tobytes() == data.tobytes()
         assert not out[:8].any() and not out[8 + size :].any()  # nothing written outside the target
+
+
+def test_python_exits_when_the_jvm_was_started_by_a_thread_that_ended(python):
+    """The first read on a pool thread starts the JVM; Python must still exit (no wait for that thread)."""
+    result = python(
+        """
+        import threading, bfbridge
+        worker = threading.Thread(target=lambda: print(bfbridge.imread("t&sizeX=8&sizeY=4.fake").shape))
+        worker.start()
+        worker.join()
+        """,
+        timeout=120,
+    )
+    assert result.stdout.strip() == "(1, 1, 1, 4, 8)"
+
+
+def test_sigterm_ends_a_reading_process_without_a_jvm_crash(python, tmp_path):
+    """Signals stay Python's (-Xrs): SIGTERM terminates, where Java's own handler crashed the interpreter."""
+    crashes = tmp_path / "cache" / "crashes"
+    result = python(
+        """
+        import os, signal, time, bfbridge
+        print(bfbridge.imread("t&sizeX=8&sizeY=4.fake").shape, flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)
+        print("survived SIGTERM")
+        """,
+        env={"BFBRIDGE_CACHE_DIR": str(tmp_path / "cache")},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == -15, (result.returncode, result.stderr[-2000:])
+    assert result.stdout.strip() == "(1, 1, 1, 4, 8)"
+    assert not list(crashes.glob("hs_err_pid*.log"))

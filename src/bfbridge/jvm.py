@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jpype
+import jpype.config as jpype_config
 
 from . import config, jars, javalog
 from .errors import (
@@ -156,12 +157,14 @@ def find_java(settings: config.Settings | None = None) -> JavaInstall:
 
 
 def jvm_options(settings: config.Settings, java: JavaInstall) -> list[str]:
-    """Heap, headless mode, the flags that keep new Javas quiet, then the user's args.
+    """Heap, signals left to Python, headless mode, the flags that keep new Javas quiet, then the user's args.
 
     A JVM crash report goes to the cache directory, not the working directory (which may
     hold the user's data).
     """
-    options = [f"-Xmx{settings.max_heap}", "-Djava.awt.headless=true", "-Dfile.encoding=UTF-8", *_SAFE_XML]
+    # -Xrs: signals stay Python's. Java's own SIGTERM handler calls into Python from a Java
+    # thread and crashes the interpreter (a dask worker stopped by its nanny, a batch job's kill).
+    options = [f"-Xmx{settings.max_heap}", "-Xrs", "-Djava.awt.headless=true", "-Dfile.encoding=UTF-8", *_SAFE_XML]
     options.extend(_crash_report_option(settings))
     major = java.version[0]
     if major >= 22:  # native access warnings (JEP 472)
@@ -205,6 +208,9 @@ def _start() -> None:
     java = find_java(settings)
     provisioned = jars.provision(settings)
     options = jvm_options(settings, java)
+    # At exit JPype destroys the JVM, which waits for the thread that created it: started from a
+    # thread that has ended (a pool worker's first read), Python would never exit.
+    jpype_config.destroy_jvm = threading.current_thread() is threading.main_thread()
     try:
         jpype.startJVM(
             *options,
